@@ -1,0 +1,252 @@
+"""The ``hpsearch`` command line: thin commands over the library.
+
+Each command parses its options, calls one library function and prints. Errors from the
+library (:class:`~search.errors.HpsearchError`) and from click's parsing become one line on
+stderr and an exit status here, and only here; ``--debug`` shows the traceback instead.
+TensorFlow is imported only by commands that train or build models, so ``--help``,
+``studies``, ``trials`` and ``best`` answer quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from search.errors import HpsearchError
+
+DEFAULT_STORAGE = "sqlite:///hpsearch.db"
+# Off a terminal (pipes, CI logs) rich would wrap tables at 80 columns; give them room.
+out = Console(highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200)
+
+
+def _debug_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    # Accepted anywhere on the line; main() reads it before click runs.
+    return click.option(
+        "--debug", is_flag=True, expose_value=False, help="Show tracebacks and TensorFlow logs."
+    )(f)
+
+
+def _storage_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--storage",
+        default=lambda: os.environ.get("HPSEARCH_STORAGE", DEFAULT_STORAGE),
+        show_default=DEFAULT_STORAGE,
+        help="Database URL of the store (env HPSEARCH_STORAGE).",
+    )(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@_debug_option
+def cli() -> None:
+    """Hyperparameter search for Keras sequence classifiers, driven by Optuna.
+
+    \b
+    Example:
+      hpsearch run studies/quickstart.toml
+      hpsearch trials quickstart
+    """
+
+
+@cli.command()
+@click.argument("study_file")
+@click.option("--trials", "n_trials", type=click.IntRange(min=1), help="Override budget.n_trials.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Override budget.timeout (s).")
+@click.option("--max-epochs", type=click.IntRange(min=1), help="Override budget.max_epochs.")
+@click.option("--storage", default=None, help="Override the study file's storage URL.")
+@click.option("--data", default=None, help="Point the study at a CSV, an aclImdb folder or imdb.npz.")
+@_debug_option
+def run(
+    study_file: str,
+    n_trials: int | None,
+    timeout: float | None,
+    max_epochs: int | None,
+    storage: str | None,
+    data: str | None,
+) -> None:
+    """Create or resume the study in STUDY_FILE and run the rest of its budget.
+
+    \b
+    Example:
+      hpsearch run studies/quickstart.toml
+      hpsearch run studies/imdb-cnn-lstm.toml --data ../shared/data/imdb/train.csv --trials 12
+    """
+    from search.config import apply_overrides, load_study_file
+    from search.progress import RichReporter
+    from search.queries import trial_row
+    from search.runner import prepare, run_study
+
+    cfg = load_study_file(study_file)
+    cfg = apply_overrides(
+        cfg, n_trials=n_trials, timeout=timeout, max_epochs=max_epochs, storage=storage, data=data
+    )
+    _quiet_tensorflow()
+    prep = prepare(cfg)
+    summary = prep.data.summary()
+    out.print(
+        f"study [bold]{cfg.name}[/] · space {prep.space.name} · {summary['description']} "
+        f"({summary['train']} train / {summary['validation']} validation) · {cfg.storage}"
+    )
+    study = run_study(prep, RichReporter(out, cfg.monitor))
+    rows = [trial_row(t) for t in study.get_trials(deepcopy=False) if t.value is not None]
+    reverse = cfg.objective.resolved_direction() == "maximize"
+    rows.sort(key=lambda r: r["value"], reverse=reverse)
+    _print_trials(rows[:5], title=f"best trials of {cfg.name} ({cfg.monitor})")
+
+
+@cli.command()
+@_storage_option
+@_debug_option
+def studies(storage: str) -> None:
+    """List the studies in a store, with trial counts by state and the best value.
+
+    \b
+    Example:
+      hpsearch studies --storage sqlite:///hpsearch.db
+    """
+    from search.queries import SHOWN_STATES, list_studies
+
+    table = Table("study", "space", "trials", *SHOWN_STATES, "best", "metric", "best trial")
+    for s in list_studies(storage):
+        table.add_row(
+            s["name"], s["space"], str(s["trials"]), *(str(s["counts"][k]) for k in SHOWN_STATES),
+            _num(s["best_value"]), s["metric"], _num(s["best_trial"]),
+        )
+    out.print(table)
+
+
+@cli.command()
+@click.argument("study")
+@_storage_option
+@_debug_option
+def trials(study: str, storage: str) -> None:
+    """Show every trial of STUDY: state, value, params, epochs, why it stopped, gap.
+
+    \b
+    Example:
+      hpsearch trials quickstart
+    """
+    from search.queries import trial_rows
+
+    _print_trials(trial_rows(storage, study), title=study)
+
+
+@cli.command()
+@click.argument("study")
+@_storage_option
+@click.option("--json", "as_json", is_flag=True, help="Print the best trial as JSON.")
+@_debug_option
+def best(study: str, storage: str, as_json: bool) -> None:
+    """Show the best completed trial of STUDY (by validation metric).
+
+    \b
+    Example:
+      hpsearch best quickstart --json
+    """
+    from search.queries import best_row
+
+    row = best_row(storage, study)
+    if as_json:
+        click.echo(json.dumps(row, indent=2, sort_keys=True))
+        return
+    out.print(f"best trial of [bold]{study}[/]: #{row['number']}, {row['metric']} = {_num(row['value'])}")
+    for key, value in row["params"].items():
+        out.print(f"  {key} = {value!r}")
+    out.print(
+        f"  best epoch {row['best_epoch']} of {row['epochs']} ({row['stop_reason']}), "
+        f"loss gap {_num(row['gap_loss'])}, accuracy gap {_num(row['gap_accuracy'])}"
+    )
+
+
+@cli.command()
+@click.argument("name", required=False)
+@_debug_option
+def spaces(name: str | None) -> None:
+    """List search spaces and their parameters, derived by running each space's suggest().
+
+    \b
+    Example:
+      hpsearch spaces
+      hpsearch spaces cnn_lstm
+    """
+    _quiet_tensorflow()
+    from search.spaces import available_spaces, describe, load_space
+
+    for space_name in [name] if name else available_spaces():
+        space = load_space(space_name)
+        doc = (space.module.__doc__ or "").strip().splitlines()
+        table = Table("parameter", "range", "conditional", "baseline", title=space.name,
+                      caption=doc[0] if doc else None)
+        for p in describe(space):
+            table.add_row(p.name, p.range_text(), "yes" if p.conditional else "", repr(p.baseline))
+        out.print(table)
+
+
+def _print_trials(rows: list[dict[str, Any]], title: str) -> None:
+    table = Table("#", "state", "value", "why stopped", "epochs", "best ep", "loss gap",
+                  "acc gap", "params", title=title)
+    for r in rows:
+        params = ", ".join(f"{k}={_short(v)}" for k, v in r["params"].items())
+        table.add_row(
+            f"{r['number']}{' (baseline)' if r['baseline'] else ''}", r["state"], _num(r["value"]),
+            r["stop_reason"] or "", _num(r["epochs"]), _num(r["best_epoch"]), _num(r["gap_loss"]),
+            _num(r["gap_accuracy"]), params,
+        )
+    out.print(table)
+
+
+def _num(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    return str(v)
+
+
+def _short(v: Any) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def _quiet_tensorflow() -> None:
+    if not _DEBUG:
+        from search.quiet import quiet_tensorflow
+
+        quiet_tensorflow()
+
+
+_DEBUG = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run the CLI, turn every user error into one line and an exit status."""
+    global _DEBUG
+    args = list(sys.argv[1:] if argv is None else argv)
+    _DEBUG = "--debug" in args or bool(os.environ.get("HPSEARCH_DEBUG"))
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.INFO if _DEBUG else optuna.logging.ERROR)
+    try:
+        cli.main(args=args, prog_name="hpsearch", standalone_mode=False)
+        return 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except (click.ClickException, HpsearchError) as exc:
+        if _DEBUG:
+            raise
+        message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
+        click.echo(f"hpsearch: error: {' '.join(message.split())}", err=True)
+        return exc.exit_code
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("hpsearch: interrupted; the store is consistent, run again to resume", err=True)
+        return 130
+
+
+def entry_point() -> None:
+    """The ``hpsearch`` console script."""
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The :class:`Dataset` every source returns, the seeded stratified split, and the cache.
+
+The split is written here (a few lines of NumPy) rather than pulling in scikit-learn for
+``train_test_split``. The cache stores vectorized arrays as ``.npz`` files keyed by the
+source's content and the settings, written atomically so parallel workers can share it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from search.errors import DataError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Integer sequences ready for ``model.fit``; ``maxlen`` and ``vocab_size`` size the model."""
+
+    description: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray | None
+    y_test: np.ndarray | None
+    vocab_size: int
+    maxlen: int
+    synthetic: bool = False
+    vocabulary: tuple[str, ...] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """Sizes and settings, for notes and the study's user attributes."""
+        return {
+            "description": self.description,
+            "train": len(self.y_train),
+            "validation": len(self.y_val),
+            "test": 0 if self.y_test is None else len(self.y_test),
+            "vocab_size": self.vocab_size,
+            "maxlen": self.maxlen,
+            "synthetic": self.synthetic,
+        }
+
+
+def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (kept, taken): ``fraction`` of each class taken, seeded, order-preserving."""
+    rng = np.random.default_rng(seed)
+    taken: list[np.ndarray] = []
+    for cls in np.unique(y):
+        idx = np.flatnonzero(y == cls)
+        rng.shuffle(idx)
+        taken.append(idx[: int(round(len(idx) * fraction))])
+    take = np.sort(np.concatenate(taken)) if taken else np.array([], dtype=int)
+    keep = np.setdiff1d(np.arange(len(y)), take)
+    return keep, take
+
+
+def subsample(y: np.ndarray, n: int | None, seed: int) -> np.ndarray:
+    """Indices of a stratified sample of ``n`` rows (all rows when ``n`` is None or larger)."""
+    if n is None or n >= len(y):
+        return np.arange(len(y))
+    _, take = stratified_split(y, n / len(y), seed + 7919)
+    return take
+
+
+def binary_labels(values: list[Any], where: str, column: str) -> np.ndarray:
+    """Labels as 0/1; accepts 0/1 and pos/neg/positive/negative, else one DataError line."""
+    names = {"0": 0, "1": 1, "neg": 0, "pos": 1, "negative": 0, "positive": 1}
+    out = np.empty(len(values), dtype="int32")
+    for i, v in enumerate(values):
+        key = str(v).strip().lower()
+        if key not in names:
+            found = sorted({str(x) for x in values})[:5]
+            raise DataError(
+                f"{where}: label column {column!r} has value {v!r} (values seen: "
+                f"{', '.join(found)}); allowed: two classes, 0/1 or neg/pos"
+            )
+        out[i] = names[key]
+    if len(set(out.tolist())) < 2:
+        raise DataError(f"{where}: label column {column!r} holds one class only; need both 0 and 1")
+    return out
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("HPSEARCH_CACHE", Path.home() / ".cache" / "hpsearch"))
+
+
+def cache_key(settings: dict[str, Any], files: list[Path]) -> str:
+    """A digest of the settings and of every source file's bytes."""
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for f in files:
+        h.update(str(f.name).encode())
+        with f.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:32]
+
+
+def cache_load(key: str) -> dict[str, np.ndarray] | None:
+    path = cache_dir() / f"{key}.npz"
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except (OSError, ValueError):
+        return None  # a damaged cache file is rebuilt, never trusted
+
+
+def cache_save(key: str, arrays: dict[str, np.ndarray]) -> None:
+    d = cache_dir()
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp.npz")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
+        os.replace(tmp, d / f"{key}.npz")
+    except OSError:
+        pass  # the cache is an optimisation: an unwritable cache folder only costs time

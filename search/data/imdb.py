@@ -1,0 +1,59 @@
+"""The Keras IMDB dataset (``keras.datasets.imdb``), as the tutorial loads it.
+
+Top ``num_words`` words, reviews padded/truncated to ``maxlen`` at the front. With
+``dataset.path`` pointing at a local ``imdb.npz`` it works offline; offline without one
+it fails with one line that says how to provide the data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from search.config import DatasetConfig
+from search.data.base import Dataset, stratified_split, subsample
+from search.errors import DataError
+
+_HOW = (
+    "download https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz on a "
+    "machine with network and set dataset.path (or pass --data imdb.npz), or use --data "
+    "with a CSV or an aclImdb folder"
+)
+
+
+def load_imdb(cfg: DatasetConfig, seed: int) -> Dataset:
+    import keras
+
+    path = "imdb.npz"
+    if cfg.path:
+        p = Path(cfg.path).expanduser().resolve()
+        if not p.is_file():
+            raise DataError(f"{cfg.path}: no such file; {_HOW}")
+        path = str(p)
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(
+            path=path, num_words=cfg.num_words
+        )
+    except Exception as exc:  # download errors come as many types (URLError, OSError, ...)
+        reason = " ".join(str(exc).split())[:200]
+        raise DataError(f"cannot load the Keras IMDB data ({reason}); {_HOW}") from None
+    y_train = np.asarray(y_train, dtype="int32")
+    picked = subsample(y_train, cfg.max_samples, seed)
+    keep, val = stratified_split(y_train[picked], cfg.validation_split, seed)
+
+    def pad(seqs: object) -> np.ndarray:
+        return keras.utils.pad_sequences(seqs, maxlen=cfg.maxlen)  # type: ignore[arg-type]
+
+    x_all = pad(x_train)[picked]
+    return Dataset(
+        description=f"keras.datasets.imdb (top {cfg.num_words} words)",
+        x_train=x_all[keep],
+        y_train=y_train[picked][keep],
+        x_val=x_all[val],
+        y_val=y_train[picked][val],
+        x_test=pad(x_test),
+        y_test=np.asarray(y_test, dtype="int32"),
+        vocab_size=cfg.num_words,
+        maxlen=cfg.maxlen,
+    )

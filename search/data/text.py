@@ -1,0 +1,161 @@
+"""Review text from a CSV file or an aclImdb-style folder, vectorized with Keras.
+
+``keras.layers.TextVectorization`` is fitted on the training part only (after the
+validation split is carved out), then sequences are padded and truncated at the front
+like ``keras.utils.pad_sequences``' defaults. Results are cached by content and settings.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from search.config import DatasetConfig
+from search.data.base import (
+    Dataset,
+    binary_labels,
+    cache_key,
+    cache_load,
+    cache_save,
+    stratified_split,
+    subsample,
+)
+from search.errors import DataError
+
+Reviews = tuple[list[str], np.ndarray]
+
+
+def load_text(cfg: DatasetConfig, seed: int) -> Dataset:
+    """A ``csv`` or ``directory`` dataset, from the cache when the sources are unchanged."""
+    assert cfg.path is not None
+    files = _source_files(cfg)
+    key = cache_key({**asdict(cfg), "seed": seed, "v": 1}, files)
+    arrays = cache_load(key)
+    if arrays is None:
+        arrays = _build(cfg, seed)
+        cache_save(key, arrays)
+    has_test = "x_test" in arrays
+    vocabulary = tuple(str(w) for w in arrays["vocabulary"])
+    return Dataset(
+        description=f"{cfg.kind} {cfg.path}",
+        x_train=arrays["x_train"],
+        y_train=arrays["y_train"],
+        x_val=arrays["x_val"],
+        y_val=arrays["y_val"],
+        x_test=arrays["x_test"] if has_test else None,
+        y_test=arrays["y_test"] if has_test else None,
+        vocab_size=len(vocabulary),
+        maxlen=cfg.maxlen,
+        vocabulary=vocabulary,
+    )
+
+
+def read_reviews(cfg: DatasetConfig) -> tuple[Reviews, Reviews | None]:
+    """(train, test) texts and 0/1 labels as the study file describes them."""
+    assert cfg.path is not None
+    if cfg.kind == "csv":
+        train = read_csv(Path(cfg.path), cfg.text_column, cfg.label_column)
+        test = read_csv(Path(cfg.test_path), cfg.text_column, cfg.label_column) if cfg.test_path else None
+        return train, test
+    root = Path(cfg.path)
+    test_dir = root / "test"
+    return read_folder(root / "train"), (read_folder(test_dir) if test_dir.is_dir() else None)
+
+
+def read_csv(path: Path, text_column: str, label_column: str) -> Reviews:
+    """Texts and labels from a CSV with a header row."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such data file")
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            columns = reader.fieldnames or []
+            for column, role in ((text_column, "text_column"), (label_column, "label_column")):
+                if column not in columns:
+                    raise DataError(
+                        f"{path}: no column {column!r} (dataset.{role}); columns found: "
+                        f"{', '.join(columns) if columns else 'none (empty file)'}"
+                    )
+            rows = [(r[text_column] or "", r[label_column]) for r in reader]
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not UTF-8 text; allowed: a UTF-8 CSV file") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: not a readable CSV file: {exc}") from None
+    if len(rows) < 10:
+        raise DataError(f"{path}: {len(rows)} rows; allowed: at least 10 labelled reviews")
+    return [t for t, _ in rows], binary_labels([lab for _, lab in rows], str(path), label_column)
+
+
+def read_folder(folder: Path) -> Reviews:
+    """Texts from ``pos/*.txt`` (label 1) and ``neg/*.txt`` (label 0), the aclImdb layout."""
+    texts: list[str] = []
+    labels: list[int] = []
+    for sub, label in (("neg", 0), ("pos", 1)):
+        d = folder / sub
+        if not d.is_dir():
+            raise DataError(f"{d}: missing; allowed: an aclImdb folder with train/pos and train/neg")
+        files = sorted(d.glob("*.txt"))
+        if not files:
+            raise DataError(f"{d}: holds no .txt reviews")
+        texts += [f.read_text(encoding="utf-8", errors="replace") for f in files]
+        labels += [label] * len(files)
+    return texts, np.asarray(labels, dtype="int32")
+
+
+def _source_files(cfg: DatasetConfig) -> list[Path]:
+    assert cfg.path is not None
+    if cfg.kind == "csv":
+        paths = [Path(cfg.path)] + ([Path(cfg.test_path)] if cfg.test_path else [])
+        for p in paths:
+            if not p.is_file():
+                raise DataError(f"{p}: no such data file")
+        return paths
+    root = Path(cfg.path)
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder; allowed: an aclImdb folder (train/pos, train/neg)")
+    return sorted(root.glob("t*/[np]*/*.txt"))
+
+
+def _build(cfg: DatasetConfig, seed: int) -> dict[str, np.ndarray]:
+    (texts, labels), test = read_reviews(cfg)
+    picked = subsample(labels, cfg.max_samples, seed)
+    texts, labels = [texts[i] for i in picked], labels[picked]
+    keep, val = stratified_split(labels, cfg.validation_split, seed)
+    if len(val) == 0 or len(keep) == 0:
+        raise DataError(
+            f"{cfg.path}: {len(labels)} reviews leave an empty split at validation_split="
+            f"{cfg.validation_split}"
+        )
+    train_texts = [texts[i] for i in keep]
+    encode, vocabulary = fit_vectorizer(train_texts, cfg.num_words, cfg.maxlen)
+    arrays = {
+        "x_train": encode(train_texts),
+        "y_train": labels[keep],
+        "x_val": encode([texts[i] for i in val]),
+        "y_val": labels[val],
+        "vocabulary": np.asarray(vocabulary),
+    }
+    if test is not None:
+        arrays["x_test"], arrays["y_test"] = encode(test[0]), test[1]
+    return arrays
+
+
+def fit_vectorizer(train_texts: list[str], num_words: int, maxlen: int):  # type: ignore[no-untyped-def]
+    """Fit TextVectorization on ``train_texts``; return (encode, vocabulary)."""
+    import keras
+
+    layer = keras.layers.TextVectorization(max_tokens=num_words, output_mode="int", ragged=True)
+    layer.adapt(np.asarray(train_texts, dtype=object), batch_size=512)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        seqs: list[list[int]] = []
+        for start in range(0, len(texts), 512):
+            seqs += layer(np.asarray(texts[start : start + 512], dtype=object)).to_list()
+        return keras.utils.pad_sequences(seqs, maxlen=maxlen, padding="pre", truncating="pre")
+
+    return encode, list(layer.get_vocabulary())

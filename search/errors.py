@@ -1,0 +1,41 @@
+"""The one exception family hpsearch raises for problems a user can cause.
+
+Every error a user can trigger derives from :class:`HpsearchError`; the CLI turns it
+into one line on stderr and the exception's ``exit_code``. Nothing below the CLI prints.
+"""
+
+from __future__ import annotations
+
+
+class HpsearchError(Exception):
+    """Base class: a user-facing problem with a one-line message."""
+
+    exit_code: int = 1
+
+
+class ConfigError(HpsearchError):
+    """A study file or command-line value is invalid (exit status 2)."""
+
+    exit_code = 2
+
+
+class SpaceError(HpsearchError):
+    """A search-space module cannot be found or breaks the space contract."""
+
+    exit_code = 2
+
+
+class DataError(HpsearchError):
+    """A dataset cannot be read or does not have the expected shape."""
+
+    exit_code = 2
+
+
+class StorageError(HpsearchError):
+    """The store cannot be opened, or a study in it is missing or incompatible."""
+
+    exit_code = 1
+
+
+class TrialDiverged(Exception):  # noqa: N818 - reads as an event, like optuna.TrialPruned
+    """A trial's loss became NaN or infinite; the trial fails, the study goes on."""

@@ -1,0 +1,58 @@
+"""The ``run`` command's live display: trial n of N, current epoch, best so far (rich)."""
+
+from __future__ import annotations
+
+import optuna
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+class RichReporter:
+    """A rich progress bar over the study's budget, updated every epoch and every trial."""
+
+    def __init__(self, console: Console, metric: str) -> None:
+        self.console = console
+        self.metric = metric
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task = self.progress.add_task("trials", total=1, status="")
+        self.best = "-"
+        self._trial = -1
+
+    def start(self, study: optuna.Study, total: int, done: int) -> None:
+        self.progress.update(self.task, total=total, completed=done, description=study.study_name)
+        self._refresh_best(study)
+        self.progress.start()
+
+    def epoch(self, trial_number: int, epoch: int, logs: dict[str, float]) -> None:
+        value = logs.get(self.metric)
+        shown = "-" if value is None else f"{value:.4f}"
+        self.progress.update(
+            self.task,
+            status=f"trial {trial_number} epoch {epoch} {self.metric} {shown} | best {self.best}",
+        )
+
+    def trial_done(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        self.progress.advance(self.task)
+        self._refresh_best(study)
+        reason = trial.user_attrs.get("stop_reason", trial.state.name.lower())
+        value = "-" if trial.value is None else f"{trial.value:.4f}"
+        self.console.print(
+            f"trial {trial.number}: {trial.state.name.lower()} ({reason}), "
+            f"{self.metric} {value}, epochs {trial.user_attrs.get('epochs', 0)}"
+        )
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+    def _refresh_best(self, study: optuna.Study) -> None:
+        done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        if done:
+            self.best = f"{study.best_value:.4f} (trial {study.best_trial.number})"

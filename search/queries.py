@@ -1,0 +1,99 @@
+"""Read-only views of a store for the listing commands (no TensorFlow import here).
+
+``studies``, ``trials`` and ``best`` call these; they never create a database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from search.errors import StorageError
+from search.store import open_storage
+
+SHOWN_STATES = ("complete", "pruned", "fail", "running", "waiting")
+
+
+def load(url: str, name: str) -> optuna.Study:
+    """An existing study; an unknown name is one line listing the names that exist."""
+    storage = open_storage(url, create=False)
+    names = [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
+    if name not in names:
+        raise StorageError(
+            f"no study {name!r} in {url}; studies there: {', '.join(names) or 'none'}"
+        )
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def list_studies(url: str) -> list[dict[str, Any]]:
+    """Each study with its trial counts by state, direction and best value."""
+    storage = open_storage(url, create=False)
+    out = []
+    for summary in optuna.get_all_study_summaries(storage, include_best_trial=False):
+        study = optuna.load_study(study_name=summary.study_name, storage=storage)
+        trials = study.get_trials(deepcopy=False)
+        counts = {s: 0 for s in SHOWN_STATES}
+        for t in trials:
+            counts[t.state.name.lower()] = counts.get(t.state.name.lower(), 0) + 1
+        best = best_trial(study)
+        out.append(
+            {
+                "name": summary.study_name,
+                "space": study.user_attrs.get("hpsearch:space", "?"),
+                "metric": study.user_attrs.get("hpsearch:metric", "value"),
+                "direction": study.direction.name.lower(),
+                "trials": len(trials),
+                "counts": counts,
+                "best_value": None if best is None else best.value,
+                "best_trial": None if best is None else best.number,
+            }
+        )
+    return out
+
+
+def best_trial(study: optuna.Study) -> FrozenTrial | None:
+    """The best completed trial, or None when none completed."""
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not done:
+        return None
+    return study.best_trial
+
+
+def trial_row(t: FrozenTrial) -> dict[str, Any]:
+    """One trial as the ``trials`` and ``best`` commands show it."""
+    a = t.user_attrs
+    return {
+        "number": t.number,
+        "state": t.state.name.lower(),
+        "value": t.value,
+        "baseline": bool(a.get("baseline", False)),
+        "params": dict(t.params),
+        "epochs": a.get("epochs"),
+        "best_epoch": a.get("best_epoch"),
+        "stop_reason": a.get("stop_reason", "interrupted" if t.state == TrialState.FAIL else None),
+        "fail_reason": a.get("fail_reason"),
+        "train_loss": a.get("train_loss"),
+        "val_loss": a.get("val_loss"),
+        "train_accuracy": a.get("train_accuracy"),
+        "val_accuracy": a.get("val_accuracy"),
+        "gap_loss": a.get("gap_loss"),
+        "gap_accuracy": a.get("gap_accuracy"),
+        "params_count": a.get("params_count"),
+        "wall_seconds": a.get("wall_seconds"),
+        "seed": a.get("seed"),
+    }
+
+
+def trial_rows(url: str, name: str) -> list[dict[str, Any]]:
+    return [trial_row(t) for t in load(url, name).get_trials(deepcopy=False)]
+
+
+def best_row(url: str, name: str) -> dict[str, Any]:
+    study = load(url, name)
+    best = best_trial(study)
+    if best is None:
+        raise StorageError(f"study {name!r} has no completed trial yet")
+    return {"study": name, "metric": study.user_attrs.get("hpsearch:metric", "value"),
+            **trial_row(best)}

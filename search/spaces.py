@@ -1,0 +1,236 @@
+"""Finding, checking and describing search-space modules.
+
+A space is a plain module with ``suggest(trial) -> dict``, ``build_model(params, data)``
+and ``BASELINE``. :func:`load_space` finds one by name in a ``spaces/`` folder (loaded by
+file path, so the project's folder never shadows PyPI's ``spaces`` distribution), by a
+``.py`` file path, or by a ``package.module`` import path.
+
+Everything else about a space is derived from those three names: :func:`describe` runs
+``suggest`` against real Optuna trials to list parameters and ranges, and
+:class:`RangedTrial` applies a study file's ``[ranges]`` by narrowing what ``suggest`` asks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+
+from search.config import RangeOverride
+from search.errors import ConfigError, SpaceError
+
+PROJECT_SPACES = Path(__file__).resolve().parent.parent / "spaces"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Space:
+    """A loaded space module and the three names the engine uses."""
+
+    name: str
+    module: ModuleType
+    suggest: Callable[[Any], dict[str, Any]]
+    build_model: Callable[[dict[str, Any], Any], Any]
+    baseline: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """One parameter as ``suggest`` declares it."""
+
+    name: str
+    distribution: BaseDistribution
+    conditional: bool
+    baseline: Any
+
+    def range_text(self) -> str:
+        d = self.distribution
+        if isinstance(d, CategoricalDistribution):
+            return "{" + ", ".join(repr(c) for c in d.choices) + "}"
+        if isinstance(d, FloatDistribution | IntDistribution):
+            text = f"[{d.low:g}, {d.high:g}]"
+            if d.log:
+                text += " log"
+            if d.step not in (None, 1):
+                text += f" step {d.step:g}"
+            return text
+        return repr(d)
+
+
+def search_dirs(extra: Sequence[Path] = ()) -> list[Path]:
+    """Folders searched for a space given by bare name, first match wins."""
+    dirs = [Path(p) for p in os.environ.get("HPSEARCH_SPACES_PATH", "").split(os.pathsep) if p]
+    dirs += [*extra, Path.cwd() / "spaces", PROJECT_SPACES]
+    seen: list[Path] = []
+    for d in dirs:
+        if d.resolve() not in seen and d.is_dir():
+            seen.append(d.resolve())
+    return seen
+
+
+def available_spaces(extra: Sequence[Path] = ()) -> list[str]:
+    """Names of the space modules in the search folders."""
+    names = {p.stem for d in search_dirs(extra) for p in d.glob("*.py") if not p.stem.startswith("_")}
+    return sorted(names)
+
+
+def load_space(ref: str, extra: Sequence[Path] = ()) -> Space:
+    """Load a space by name, ``.py`` path, or ``package.module``; check its contract."""
+    if ref.endswith(".py") or "/" in ref or os.sep in ref:
+        path = Path(ref)
+        if not path.is_file():
+            raise SpaceError(f"space {ref!r}: no such file")
+        module = _load_file(path)
+    elif _NAME.match(ref):
+        for d in search_dirs(extra):
+            if (d / f"{ref}.py").is_file():
+                module = _load_file(d / f"{ref}.py")
+                break
+        else:
+            raise SpaceError(
+                f"space {ref!r} is unknown; allowed: {', '.join(available_spaces(extra))}, "
+                "a path to a .py file, or a package.module import path"
+            )
+    else:
+        try:
+            module = importlib.import_module(ref)
+        except ImportError as exc:
+            raise SpaceError(f"space {ref!r}: cannot import it ({exc})") from None
+    return _checked(ref, module)
+
+
+def _load_file(path: Path) -> ModuleType:
+    # Loaded by path under a private package name so that neither PyPI's ``spaces``
+    # distribution nor a user's module of the same name is shadowed or shadows us.
+    name = f"hpsearch_spaces.{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SpaceError(f"space file {path}: cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise SpaceError(f"space file {path}: fails to import: {type(exc).__name__}: {exc}") from None
+    return module
+
+
+def _checked(ref: str, module: ModuleType) -> Space:
+    suggest = getattr(module, "suggest", None)
+    build = getattr(module, "build_model", None)
+    baseline = getattr(module, "BASELINE", None)
+    for attr, value, want in (
+        ("suggest", suggest, "a function suggest(trial) -> dict"),
+        ("build_model", build, "a function build_model(params, data) -> keras.Model"),
+    ):
+        if not callable(value):
+            raise SpaceError(f"space {ref!r} has no {attr}; it needs {want}")
+    if not isinstance(baseline, dict):
+        raise SpaceError(f"space {ref!r} has no BASELINE dict of the tutorial's settings")
+    name = Path(module.__file__).stem if getattr(module, "__file__", None) else ref
+    return Space(name, module, suggest, build, dict(baseline))  # type: ignore[arg-type]
+
+
+def describe(space: Space, samples: int = 64) -> list[ParamInfo]:
+    """The parameters ``suggest`` declares, found by running it on real Optuna trials.
+
+    Random trials explore the conditional branches; a parameter missing from some of them
+    is conditional. The baseline's own branch is run too, so its parameters always show.
+    """
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.enqueue_trial(space.baseline)
+    seen: dict[str, BaseDistribution] = {}
+    counts: dict[str, int] = {}
+    for _ in range(samples + 1):
+        trial = study.ask()
+        space.suggest(trial)
+        for pname, dist in trial.distributions.items():
+            seen.setdefault(pname, dist)
+            counts[pname] = counts.get(pname, 0) + 1
+        study.tell(trial, 0.0)
+    return [
+        ParamInfo(n, d, counts[n] < samples + 1, space.baseline.get(n)) for n, d in seen.items()
+    ]
+
+
+def check_ranges(space: Space, ranges: dict[str, RangeOverride], where: str) -> None:
+    """Every ``[ranges]`` entry names a parameter of the space and fits its kind."""
+    params = {p.name: p for p in describe(space)} if ranges else {}
+    for pname, override in ranges.items():
+        key = f"ranges.{pname}"
+        if pname not in params:
+            raise ConfigError(
+                f"{where}: {key}: space {space.name!r} has no parameter {pname!r}; "
+                f"allowed: {', '.join(params)}"
+            )
+        dist = params[pname].distribution
+        if override.choices is not None:
+            continue
+        assert override.low is not None and override.high is not None
+        if isinstance(dist, CategoricalDistribution):
+            raise ConfigError(
+                f"{where}: {key} is categorical; allowed: choices = [...], not low/high"
+            )
+        if isinstance(dist, IntDistribution) and not (
+            float(override.low).is_integer() and float(override.high).is_integer()
+        ):
+            raise ConfigError(f"{where}: {key} is an integer parameter; allowed: whole numbers")
+        if getattr(dist, "log", False) and override.low <= 0:
+            raise ConfigError(
+                f"{where}: {key} is searched on a log scale; allowed: low > 0, got {override.low!r}"
+            )
+
+
+class RangedTrial:
+    """An Optuna trial whose suggest calls honour a study file's ``[ranges]``.
+
+    Written here because Optuna has no notion of narrowing a search space from outside
+    the objective; everything not overridden goes straight to the wrapped trial.
+    """
+
+    def __init__(self, trial: optuna.Trial, ranges: dict[str, RangeOverride]) -> None:
+        self._trial = trial
+        self._ranges = ranges
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._trial, name)
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
+    ) -> float:
+        r = self._ranges.get(name)
+        if r is not None and r.choices is not None:
+            return self._trial.suggest_categorical(name, list(r.choices))  # type: ignore[return-value]
+        if r is not None:
+            low, high = float(r.low), float(r.high)  # type: ignore[arg-type]
+        return self._trial.suggest_float(name, low, high, step=step, log=log)
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> int:
+        r = self._ranges.get(name)
+        if r is not None and r.choices is not None:
+            return self._trial.suggest_categorical(name, list(r.choices))  # type: ignore[return-value]
+        if r is not None:
+            low, high = int(r.low), int(r.high)  # type: ignore[arg-type]
+        return self._trial.suggest_int(name, low, high, step=step, log=log)
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        r = self._ranges.get(name)
+        return self._trial.suggest_categorical(name, list(r.choices) if r and r.choices else choices)

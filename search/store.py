@@ -1,0 +1,144 @@
+"""The study store: Optuna's RDB storage plus hpsearch's per-epoch table in the same database.
+
+Optuna keeps studies, trials, params and per-trial attributes. What Optuna does not keep is
+every epoch's training *and* validation metrics, which the tradeoff needs, so hpsearch adds
+one plain table, ``hpsearch_epochs``, created with SQLAlchemy and queryable with plain SQL::
+
+    SELECT trial_number, epoch, loss, val_loss FROM hpsearch_epochs WHERE study_name = 'x';
+
+Epochs are numbered from 1. Opening never creates a database by accident: read-only
+commands need the database to exist already.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+import optuna
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from search.errors import StorageError
+
+METADATA = sa.MetaData()
+EPOCHS = sa.Table(
+    "hpsearch_epochs",
+    METADATA,
+    sa.Column("study_name", sa.String(512), primary_key=True),
+    sa.Column("trial_number", sa.Integer, primary_key=True),
+    sa.Column("epoch", sa.Integer, primary_key=True),
+    sa.Column("loss", sa.Float),
+    sa.Column("accuracy", sa.Float),
+    sa.Column("val_loss", sa.Float),
+    sa.Column("val_accuracy", sa.Float),
+    sa.Column("seconds", sa.Float),
+    sa.Column("recorded_at", sa.DateTime),
+)
+EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a ``sqlite:///`` URL, or None for other databases / in-memory."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(f"storage {url!r} is not a database URL") from None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def check_storage(url: str, *, create: bool) -> None:
+    """Fail early, with one line, on a store that cannot be used; never create one by accident."""
+    path = sqlite_path(url)
+    if path is None:
+        return
+    if not create and not path.is_file():
+        raise StorageError(f"storage {url!r}: no such database file {path}")
+    if create and not path.exists():
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise StorageError(f"storage {url!r}: folder {parent} does not exist")
+        if not _writable(parent):
+            raise StorageError(f"storage {url!r}: folder {parent} is not writable")
+    if path.exists():
+        with path.open("rb") as fh:
+            head = fh.read(16)
+        if head and head != b"SQLite format 3\x00":
+            raise StorageError(f"storage {url!r}: {path} is not an SQLite database")
+
+
+def _writable(folder: Path) -> bool:
+    import os
+
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
+    """Optuna's RDB storage on ``url``; a missing/unusable database is one StorageError."""
+    check_storage(url, create=create)
+    kwargs: dict[str, Any] = {}
+    if sqlite_path(url) is not None:
+        # Several local processes share the file: wait for locks instead of failing at once.
+        kwargs["connect_args"] = {"timeout": 60}
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+    except (SQLAlchemyError, ValueError, ImportError) as exc:
+        reason = " ".join(str(exc).split())[:300]
+        raise StorageError(f"storage {url!r} cannot be opened: {reason}") from None
+
+
+class EpochLog:
+    """Reads and writes the ``hpsearch_epochs`` table."""
+
+    def __init__(self, url: str) -> None:
+        kwargs: dict[str, Any] = {}
+        if sqlite_path(url) is not None:
+            kwargs["connect_args"] = {"timeout": 60}
+        self.engine = sa.create_engine(url, **kwargs)
+
+    def create(self) -> None:
+        METADATA.create_all(self.engine, tables=[EPOCHS])
+
+    def record(
+        self, study: str, trial_number: int, epoch: int, logs: dict[str, Any], seconds: float
+    ) -> None:
+        row = {m: _finite(logs.get(m)) for m in EPOCH_METRICS}
+        with self.engine.begin() as conn:
+            conn.execute(
+                EPOCHS.insert().values(
+                    study_name=study,
+                    trial_number=trial_number,
+                    epoch=epoch,
+                    seconds=seconds,
+                    recorded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    **row,
+                )
+            )
+
+    def history(self, study: str, trial_number: int | None = None) -> list[dict[str, Any]]:
+        """Rows for a study (or one trial), ordered by trial then epoch."""
+        query = sa.select(EPOCHS).where(EPOCHS.c.study_name == study)
+        if trial_number is not None:
+            query = query.where(EPOCHS.c.trial_number == trial_number)
+        query = query.order_by(EPOCHS.c.trial_number, EPOCHS.c.epoch)
+        try:
+            with self.engine.connect() as conn:
+                return [dict(r._mapping) for r in conn.execute(query)]
+        except SQLAlchemyError:
+            return []  # a store written by plain Optuna has no epoch table
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _finite(value: Any) -> float | None:
+    """NaN/inf are stored as NULL: SQL has no portable NaN, and NULL reads honestly."""
+    if value is None:
+        return None
+    v = float(value)
+    return v if math.isfinite(v) else None

@@ -1,0 +1,182 @@
+"""One trial: a fresh, seeded Keras session that builds, compiles and fits one configuration.
+
+Keras' ``EarlyStopping`` ends a trial that stopped improving; optuna-integration's
+``KerasPruningCallback`` reports the monitored metric every epoch and prunes a hopeless
+trial. :class:`EpochRecorder` (ours: neither library writes training *and* validation
+metrics per epoch to a database) stores every epoch and fails a trial whose loss diverges.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import optuna
+import tensorflow as tf
+from optuna_integration import KerasPruningCallback
+
+from search.data import Dataset
+from search.errors import HpsearchError, TrialDiverged
+from search.knobs import make_optimizer
+from search.spaces import Space
+from search.store import EpochLog
+
+EpochHook = Callable[[int, int, dict[str, float]], None]
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """What a trial needs from the study file."""
+
+    study_name: str
+    monitor: str
+    direction: str
+    max_epochs: int
+    patience: int
+    min_delta: float
+    restore_best_weights: bool
+    study_seed: int
+
+
+def trial_seed(study_seed: int, trial_number: int) -> int:
+    """The seed of one trial: a fixed function of the study seed and the trial number."""
+    return (study_seed * 1_000_003 + trial_number * 7_919 + 17) % (2**31 - 1)
+
+
+def seed_everything(seed: int) -> None:
+    """Fresh Keras session, every RNG seeded, deterministic TensorFlow ops (CPU repeats exactly)."""
+    keras.backend.clear_session(free_memory=True)
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def compile_model(model: keras.Model, params: dict[str, Any]) -> keras.Model:
+    model.compile(
+        optimizer=make_optimizer(params), loss="binary_crossentropy", metrics=["accuracy"]
+    )
+    return model
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    """Stores each epoch's metrics and time; raises TrialDiverged on a NaN/inf loss."""
+
+    def __init__(
+        self, log: EpochLog, study: str, trial_number: int, monitor: str, hook: EpochHook | None
+    ) -> None:
+        super().__init__()
+        self.log, self.study, self.trial_number = log, study, trial_number
+        self.monitor, self.hook = monitor, hook
+        self.rows: list[dict[str, float]] = []
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        seconds = time.perf_counter() - self._started
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        self.rows.append(logs)
+        self.log.record(self.study, self.trial_number, epoch + 1, logs, seconds)
+        if self.hook is not None:
+            self.hook(self.trial_number, epoch + 1, logs)
+        for key in ("loss", self.monitor):
+            value = logs.get(key, 0.0)
+            if not math.isfinite(value):
+                raise TrialDiverged(f"{key} became {value} at epoch {epoch + 1}")
+        if self.monitor not in logs:
+            raise HpsearchError(
+                f"the model does not log {self.monitor!r}; it logs: {', '.join(sorted(logs))}"
+            )
+
+
+def run_trial(
+    trial: optuna.Trial,
+    params: dict[str, Any],
+    space: Space,
+    data: Dataset,
+    settings: TrainSettings,
+    log: EpochLog,
+    hook: EpochHook | None = None,
+) -> float:
+    """Train one configuration; return the monitored metric at the best epoch.
+
+    Every outcome leaves the trial's summary in its user attributes: best epoch, train and
+    validation metrics there, the gaps, epochs run, why it stopped, size and wall time.
+    """
+    started = time.perf_counter()
+    seed = trial_seed(settings.study_seed, trial.number)
+    trial.set_user_attr("seed", seed)
+    seed_everything(seed)
+    model = compile_model(space.build_model(params, data), params)
+    trial.set_user_attr("params_count", int(model.count_params()))
+    recorder = EpochRecorder(log, settings.study_name, trial.number, settings.monitor, hook)
+    stopper = keras.callbacks.EarlyStopping(
+        monitor=settings.monitor,
+        mode="min" if settings.direction == "minimize" else "max",
+        patience=settings.patience,
+        min_delta=settings.min_delta,
+        restore_best_weights=settings.restore_best_weights,
+    )
+    callbacks = [recorder, stopper, KerasPruningCallback(trial, settings.monitor)]
+    reason = "error"
+    try:
+        model.fit(
+            data.x_train,
+            data.y_train,
+            batch_size=params["batch_size"],
+            epochs=settings.max_epochs,
+            validation_data=(data.x_val, data.y_val),
+            callbacks=callbacks,
+            verbose=0,
+        )
+        reason = "early-stopped" if stopper.stopped_epoch > 0 else "finished"
+    except optuna.TrialPruned:
+        reason = "pruned"
+        raise
+    except TrialDiverged as exc:
+        reason = "nan"
+        trial.set_user_attr("fail_reason", str(exc))
+        raise
+    except KeyboardInterrupt:
+        reason = "interrupted"
+        trial.set_user_attr("fail_reason", "interrupted")
+        raise
+    finally:
+        summary = summarize(recorder.rows, stopper.best_epoch, settings)
+        summary.update(stop_reason=reason, wall_seconds=round(time.perf_counter() - started, 3))
+        for key, value in summary.items():
+            trial.set_user_attr(key, value)
+    return float(summary["value"])
+
+
+def summarize(rows: list[dict[str, float]], best_index: int, settings: TrainSettings) -> dict[str, Any]:
+    """The trial's numbers at its best epoch (1-based), and the train/validation gaps."""
+    out: dict[str, Any] = {"epochs": len(rows)}
+    if not rows:
+        return out
+    finite = [i for i, r in enumerate(rows) if math.isfinite(r.get(settings.monitor, math.nan))]
+    if best_index >= len(rows) or best_index not in finite:
+        best_index = finite[-1] if finite else len(rows) - 1
+    best = rows[best_index]
+
+    def get(key: str) -> float | None:
+        v = best.get(key)
+        return v if v is not None and math.isfinite(v) else None
+
+    out.update(
+        best_epoch=best_index + 1,
+        value=get(settings.monitor),
+        train_loss=get("loss"),
+        train_accuracy=get("accuracy"),
+        val_loss=get("val_loss"),
+        val_accuracy=get("val_accuracy"),
+    )
+    if out["val_loss"] is not None and out["train_loss"] is not None:
+        out["gap_loss"] = out["val_loss"] - out["train_loss"]
+    if out["val_accuracy"] is not None and out["train_accuracy"] is not None:
+        out["gap_accuracy"] = out["train_accuracy"] - out["val_accuracy"]
+    return out
