@@ -61,6 +61,7 @@ def cli() -> None:
 @click.option("--max-epochs", type=click.IntRange(min=1), help="Override budget.max_epochs.")
 @click.option("--storage", default=None, help="Override the study file's storage URL.")
 @click.option("--data", default=None, help="Point the study at a CSV, an aclImdb folder or imdb.npz.")
+@click.option("--maxlen", type=click.IntRange(min=1), help="Override dataset.maxlen (tokens).")
 @_debug_option
 def run(
     study_file: str,
@@ -69,13 +70,15 @@ def run(
     max_epochs: int | None,
     storage: str | None,
     data: str | None,
+    maxlen: int | None,
 ) -> None:
     """Create or resume the study in STUDY_FILE and run the rest of its budget.
 
     \b
     Example:
       hpsearch run studies/quickstart.toml
-      hpsearch run studies/imdb-cnn-lstm.toml --data ../shared/data/imdb/train.csv --trials 12
+      hpsearch run studies/imdb-cnn-lstm.toml --data ../shared/data/imdb/train.csv \\
+          --maxlen 200 --trials 12
     """
     from search.config import apply_overrides, load_study_file
     from search.progress import RichReporter
@@ -84,7 +87,8 @@ def run(
 
     cfg = load_study_file(study_file)
     cfg = apply_overrides(
-        cfg, n_trials=n_trials, timeout=timeout, max_epochs=max_epochs, storage=storage, data=data
+        cfg, n_trials=n_trials, timeout=timeout, max_epochs=max_epochs, storage=storage, data=data,
+        maxlen=maxlen,
     )
     _quiet_tensorflow()
     prep = prepare(cfg)
@@ -93,6 +97,8 @@ def run(
         f"study [bold]{cfg.name}[/] · space {prep.space.name} · {summary['description']} "
         f"({summary['train']} train / {summary['validation']} validation) · {cfg.storage}"
     )
+    if prep.baseline_note:
+        out.print(prep.baseline_note)
     study = run_study(prep, RichReporter(out, cfg.monitor))
     rows = [trial_row(t) for t in study.get_trials(deepcopy=False) if t.value is not None]
     reverse = cfg.objective.resolved_direction() == "maximize"

@@ -238,6 +238,7 @@ def apply_overrides(
     max_epochs: int | None = None,
     storage: str | None = None,
     data: str | None = None,
+    maxlen: int | None = None,
 ) -> StudyConfig:
     """Command-line flags win over the file. ``data`` points any study at a local dataset:
     a directory (aclImdb layout), a ``.csv`` file, or an ``imdb.npz``."""
@@ -261,7 +262,15 @@ def apply_overrides(
                 f"--data {data!r}: not a directory, .csv or .npz file; allowed: an aclImdb "
                 "folder, a CSV with text,label columns, or a local imdb.npz"
             )
-        dataset = dataclasses.replace(dataset, kind=kind, path=str(p), test_path=None)
+        # Settings of the file's own kind that the new kind does not take go back to defaults.
+        kept = {
+            k: v
+            for k, v in dataclasses.asdict(dataset).items()
+            if k not in _KIND_ONLY_KEYS or k in _KIND_KEYS[kind]
+        }
+        dataset = DatasetConfig(**{**kept, "kind": kind, "path": str(p), "test_path": None})
+    if maxlen is not None:
+        dataset = dataclasses.replace(dataset, maxlen=maxlen)
     where = "command line"
     cfg = dataclasses.replace(
         cfg, budget=budget, dataset=dataset, storage=storage or cfg.storage, source=where

@@ -17,7 +17,7 @@ from optuna.trial import TrialState
 from search.config import StudyConfig
 from search.data import Dataset, load_dataset
 from search.errors import StorageError, TrialDiverged
-from search.spaces import RangedTrial, Space, check_ranges, load_space
+from search.spaces import RangedTrial, Space, check_ranges, load_space, outside_ranges
 from search.store import EpochLog, check_storage, open_storage
 from search.strategies import make_pruner, make_sampler
 
@@ -59,6 +59,16 @@ class Prepared:
     sampler: optuna.samplers.BaseSampler
     pruner: optuna.pruners.BasePruner
     data: Dataset
+
+    @property
+    def baseline_note(self) -> str | None:
+        """Why the tutorial's baseline will not be trial 0, or None when it will."""
+        if not self.cfg.baseline:
+            return "baseline off in the study file"
+        outside = outside_ranges(self.space.baseline, self.cfg.ranges)
+        if outside:
+            return f"baseline not enqueued: [ranges] exclude {', '.join(outside)}"
+        return None
 
 
 def prepare(cfg: StudyConfig) -> Prepared:
@@ -151,7 +161,7 @@ def _claim(study: optuna.Study, prep: Prepared) -> None:
     study.set_user_attr("hpsearch:metric", cfg.monitor)
     study.set_user_attr("hpsearch:config", json.loads(json.dumps(cfg.to_dict(), default=str)))
     study.set_user_attr("hpsearch:dataset", prep.data.summary())
-    if cfg.baseline:
+    if prep.baseline_note is None:
         study.enqueue_trial(prep.space.baseline, user_attrs={"baseline": True})
 
 

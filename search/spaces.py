@@ -197,6 +197,26 @@ def check_ranges(space: Space, ranges: dict[str, RangeOverride], where: str) -> 
             )
 
 
+def outside_ranges(baseline: dict[str, Any], ranges: dict[str, RangeOverride]) -> list[str]:
+    """Baseline settings that a study file's ``[ranges]`` exclude, as ``name=value`` strings.
+
+    Such a baseline is not enqueued: Optuna cannot mix categorical choices across trials.
+    """
+    out = []
+    for pname, r in ranges.items():
+        if pname not in baseline:
+            continue
+        value = baseline[pname]
+        inside = (
+            value in r.choices
+            if r.choices is not None
+            else r.low is not None and r.high is not None and r.low <= value <= r.high
+        )
+        if not inside:
+            out.append(f"{pname}={value!r}")
+    return out
+
+
 class RangedTrial:
     """An Optuna trial whose suggest calls honour a study file's ``[ranges]``.
 

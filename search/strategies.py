@@ -61,6 +61,8 @@ def make_pruner(cfg: StrategyConfig, max_epochs: int, where: str) -> optuna.prun
     options = dict(cfg.options)
     if cfg.name == "hyperband":
         options.setdefault("max_resource", max_epochs)
+    if cfg.name == "percentile":
+        options.setdefault("percentile", 25.0)  # Optuna has no default: prune the worst quarter
     return _construct(factory, options, "pruner", where)
 
 

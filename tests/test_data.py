@@ -1,0 +1,146 @@
+"""Data sources: synthetic, CSV (real IMDB sample), aclImdb folder, Keras IMDB offline, cache."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search.config import DatasetConfig
+from search.data import load_dataset
+from search.data import text as text_module
+from search.data.base import stratified_split
+from search.errors import DataError
+from tests.conftest import imdb_csv
+
+
+def test_synthetic_is_deterministic_and_labelled_synthetic() -> None:
+    cfg = DatasetConfig(kind="synthetic", samples=200, num_words=100, maxlen=20)
+    a, b = load_dataset(cfg, seed=1), load_dataset(cfg, seed=1)
+    assert np.array_equal(a.x_train, b.x_train) and np.array_equal(a.y_val, b.y_val)
+    assert not np.array_equal(a.x_train, load_dataset(cfg, seed=2).x_train)
+    assert a.synthetic and "synthetic" in a.description
+    assert a.x_train.shape[1] == 20 and a.x_train.max() < a.vocab_size
+    assert len(a.y_train) + len(a.y_val) == 200
+    # front padding: the first column is mostly padding, the last never is
+    assert (a.x_train[:, -1] > 0).all()
+
+
+def test_stratified_split_keeps_class_balance_and_is_seeded() -> None:
+    y = np.array([0] * 80 + [1] * 20)
+    keep, take = stratified_split(y, 0.25, seed=3)
+    assert len(take) == 25 and y[take].sum() == 5
+    assert not set(keep) & set(take) and len(keep) + len(take) == 100
+    assert np.array_equal(take, stratified_split(y, 0.25, seed=3)[1])
+    assert not np.array_equal(take, stratified_split(y, 0.25, seed=4)[1])
+
+
+def _csv_cfg(path: Path, **kw: object) -> DatasetConfig:
+    base = dict(kind="csv", path=str(path), num_words=800, maxlen=60, max_samples=200)
+    base.update(kw)
+    return DatasetConfig(**base)  # type: ignore[arg-type]
+
+
+def test_csv_on_real_reviews_fits_vocabulary_on_training_split_only() -> None:
+    train, test = imdb_csv("train.csv"), imdb_csv("test.csv")
+    data = load_dataset(_csv_cfg(train, test_path=str(test)), seed=0)
+    assert (len(data.y_train), len(data.y_val)) == (160, 40)
+    assert data.y_train.mean() == pytest.approx(0.5) and data.y_val.mean() == pytest.approx(0.5)
+    assert data.x_train.shape == (160, 60) and data.x_test is not None
+    assert len(data.y_test) == 1000
+    assert data.vocabulary is not None and data.vocabulary[:2] == ("", "[UNK]")
+    assert data.vocab_size == len(data.vocabulary) <= 800
+    # Short reviews are padded at the front, like pad_sequences' defaults.
+    lengths = (data.x_train > 0).sum(axis=1)
+    short = int(np.argmin(lengths))
+    if lengths[short] < 60:
+        assert data.x_train[short, 0] == 0 and data.x_train[short, -1] > 0
+
+
+def test_csv_vocabulary_ignores_validation_words(tmp_path: Path) -> None:
+    rows = [(f"good film number {i}", 1) for i in range(20)] + [
+        (f"bad film number {i}", 0) for i in range(20)
+    ]
+    path = tmp_path / "r.csv"
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows([("text", "label"), *rows])
+    data = load_dataset(_csv_cfg(path, max_samples=None, validation_split=0.5), seed=0)
+    assert data.vocabulary is not None
+    # numbers 0..19 are split between train and validation; only train's are known
+    numbers = {w for w in data.vocabulary if w.isdigit()}
+    assert 0 < len(numbers) < 20
+
+
+def test_second_load_comes_from_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = _csv_cfg(imdb_csv("train.csv"), max_samples=100)
+    first = load_dataset(cfg, seed=0)
+
+    def boom(*a: object, **k: object) -> None:
+        raise AssertionError("tokenized again")
+
+    monkeypatch.setattr(text_module, "fit_vectorizer", boom)
+    second = load_dataset(cfg, seed=0)
+    assert np.array_equal(first.x_train, second.x_train)
+    assert first.vocabulary == second.vocabulary
+    with pytest.raises(AssertionError, match="tokenized again"):
+        load_dataset(dataclasses.replace(cfg, maxlen=61), seed=0)
+
+
+def test_directory_layout(tmp_path: Path) -> None:
+    root = tmp_path / "aclImdb"
+    with imdb_csv("test.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))[:60]
+    for split, chunk in (("train", rows[:40]), ("test", rows[40:])):
+        for i, row in enumerate(chunk):
+            d = root / split / ("pos" if row["label"] == "1" else "neg")
+            d.mkdir(parents=True, exist_ok=True)
+            (d / f"{i}_7.txt").write_text(row["text"], encoding="utf-8")
+    cfg = DatasetConfig(kind="directory", path=str(root), num_words=500, maxlen=30)
+    data = load_dataset(cfg, seed=0)
+    assert len(data.y_train) + len(data.y_val) == 40 and data.y_test is not None
+    assert len(data.y_test) == 20
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "kw", "expected"),
+    [
+        (None, {}, "no such data file"),
+        ("review,label\n" + "a,1\n" * 20, {}, "no column 'text' (dataset.text_column); columns found: review, label"),
+        ("text,label\n" + "a,1\nb,0\n" * 10, {"label_column": "stars"}, "no column 'stars'"),
+        ("text,label\n" + "a,1\nb,3\n" * 10, {}, "label column 'label' has value '3'"),
+        ("text,label\n" + "a,1\n" * 20, {}, "holds one class only"),
+        ("text,label\n", {}, "0 rows"),
+        ("", {}, "columns found: none (empty file)"),
+    ],
+)
+def test_csv_errors_are_one_line(tmp_path: Path, content: str | None, kw: dict, expected: str) -> None:
+    path = tmp_path / "d.csv"
+    if content is not None:
+        _write(path, content)
+    with pytest.raises(DataError) as info:
+        load_dataset(_csv_cfg(path, max_samples=None, **kw), seed=0)
+    assert expected in str(info.value) and "\n" not in str(info.value)
+
+
+def test_directory_errors(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no such folder"):
+        load_dataset(DatasetConfig(kind="directory", path=str(tmp_path / "nope")), seed=0)
+    (tmp_path / "acl" / "train" / "pos").mkdir(parents=True)
+    with pytest.raises(DataError, match=r"train/neg: missing"):
+        load_dataset(DatasetConfig(kind="directory", path=str(tmp_path / "acl")), seed=0)
+
+
+def test_keras_imdb_offline_without_a_file_says_how(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as info:
+        load_dataset(DatasetConfig(kind="imdb"), seed=0)
+    assert "set dataset.path" in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(DataError, match="no such file"):
+        load_dataset(DatasetConfig(kind="imdb", path=str(tmp_path / "imdb.npz")), seed=0)

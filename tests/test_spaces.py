@@ -1,0 +1,150 @@
+"""The space contract, run over every module in spaces/: suggest, build, compile, one batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+from search.config import RangeOverride
+from search.errors import ConfigError, SpaceError
+from search.spaces import (
+    PROJECT_SPACES,
+    RangedTrial,
+    available_spaces,
+    check_ranges,
+    describe,
+    load_space,
+)
+from search.trial import compile_model
+
+SPACES = sorted(p.stem for p in PROJECT_SPACES.glob("*.py") if not p.stem.startswith("_"))
+
+
+def test_the_three_tutorial_spaces_are_shipped() -> None:
+    assert {"lstm_dropout", "lstm_l1l2", "cnn_lstm"} <= set(SPACES)
+    assert set(SPACES) <= set(available_spaces())
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_contract_suggest_build_compile_one_batch(name: str) -> None:
+    space = load_space(name)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    data = SimpleNamespace(vocab_size=50, maxlen=12)
+    for _ in range(3):
+        trial = study.ask()
+        params = space.suggest(trial)
+        assert isinstance(params, dict)
+        # Every knob the model reads was asked of Optuna, so the store records it.
+        assert set(trial.params) <= set(params)
+        model = compile_model(space.build_model(params, data), params)
+        x = np.random.default_rng(0).integers(0, 50, size=(4, 12))
+        logs = model.train_on_batch(x, np.array([0, 1, 0, 1]), return_dict=True)
+        assert np.isfinite(logs["loss"])
+        assert model.output_shape == (None, 1)
+        study.tell(trial, 0.0)
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_baseline_is_a_point_of_the_space(name: str) -> None:
+    space = load_space(name)
+    params = space.suggest(optuna.trial.FixedTrial(space.baseline))
+    assert params == space.baseline
+    for p in describe(space):
+        if p.name in space.baseline:
+            dist = p.distribution
+            assert dist._contains(dist.to_internal_repr(space.baseline[p.name])), p.name
+
+
+def test_tutorial_baseline_values() -> None:
+    base = load_space("lstm_dropout").baseline
+    assert (base["lstm_units"], base["dropout"], base["recurrent_dropout"]) == (100, 0.3, 0.1)
+    assert (base["optimizer"], base["batch_size"], base["embedding_dim"]) == ("adam", 64, 32)
+    cnn = load_space("cnn_lstm").baseline
+    assert (cnn["filters"], cnn["kernel_size"], cnn["pool_size"]) == (64, 5, 4)
+
+
+def test_describe_finds_conditional_knobs() -> None:
+    params = {p.name: p for p in describe(load_space("lstm_l1l2"))}
+    assert params["kernel_l2"].conditional and params["momentum"].conditional
+    assert not params["lstm_units"].conditional
+    assert isinstance(params["kernel_l2"].distribution, FloatDistribution)
+    assert params["kernel_l2"].distribution.log
+    assert "log" in params["kernel_l2"].range_text()
+    assert isinstance(params["optimizer"].distribution, CategoricalDistribution)
+    assert set(params["optimizer"].distribution.choices) >= {"adam", "rmsprop", "nadam", "sgd"}
+
+
+def test_load_by_path_and_by_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = (PROJECT_SPACES / "lstm_dropout.py").read_text()
+    (tmp_path / "mine.py").write_text(source)
+    assert load_space(str(tmp_path / "mine.py")).name == "mine"
+    pkg = tmp_path / "userpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "myspace.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert load_space("userpkg.myspace").baseline["lstm_units"] == 100
+
+
+def test_project_spaces_do_not_shadow_a_spaces_package() -> None:
+    import sys
+
+    load_space("cnn_lstm")
+    assert "spaces" not in sys.modules or not hasattr(sys.modules["spaces"], "cnn_lstm")
+    assert "hpsearch_spaces.cnn_lstm" in sys.modules
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("lstm_dropuot", "space 'lstm_dropuot' is unknown; allowed: cnn_lstm, lstm_dropout, lstm_l1l2"),
+        ("nowhere/x.py", "no such file"),
+        ("no_such_pkg.mod", "cannot import it"),
+    ],
+)
+def test_unknown_spaces(ref: str, expected: str) -> None:
+    with pytest.raises(SpaceError) as info:
+        load_space(ref)
+    assert expected in str(info.value)
+
+
+def test_broken_space_module(tmp_path: Path) -> None:
+    (tmp_path / "half.py").write_text("BASELINE = {}\ndef suggest(trial):\n    return {}\n")
+    with pytest.raises(SpaceError, match="has no build_model"):
+        load_space(str(tmp_path / "half.py"))
+
+
+def test_ranges_narrow_what_suggest_asks() -> None:
+    space = load_space("lstm_dropout")
+    ranges = {
+        "dropout": RangeOverride(low=0.1, high=0.2),
+        "lstm_units": RangeOverride(low=8, high=9),
+        "optimizer": RangeOverride(choices=("sgd",)),
+    }
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(5):
+        trial = study.ask()
+        params = space.suggest(RangedTrial(trial, ranges))
+        assert 0.1 <= params["dropout"] <= 0.2
+        assert params["lstm_units"] in (8, 9)
+        assert params["optimizer"] == "sgd" and "momentum" in params
+        study.tell(trial, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("ranges", "expected"),
+    [
+        ({"dropuot": RangeOverride(low=0, high=1)}, "has no parameter 'dropuot'"),
+        ({"optimizer": RangeOverride(low=0, high=1)}, "is categorical"),
+        ({"lstm_units": RangeOverride(low=1.5, high=9)}, "integer parameter"),
+        ({"learning_rate": RangeOverride(low=0.0, high=0.1)}, "log scale"),
+    ],
+)
+def test_bad_ranges(ranges: dict[str, RangeOverride], expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        check_ranges(load_space("lstm_dropout"), ranges, "f.toml")

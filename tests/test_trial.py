@@ -1,0 +1,100 @@
+"""One trial end to end: seeded, recorded per epoch, summarized; NaN fails the trial only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from search.config import load_study_file
+from search.runner import prepare, run_study
+from search.store import EpochLog
+from search.trial import trial_seed
+
+NAN_SPACE = '''
+"""A space whose model outputs NaN, to test divergence handling."""
+from __future__ import annotations
+import keras
+from search.knobs import TRAINING_BASELINE
+
+BASELINE = {"scale": 1.0, **TRAINING_BASELINE}
+
+def suggest(trial):
+    return {"scale": trial.suggest_float("scale", 0.5, 2.0), **TRAINING_BASELINE}
+
+def build_model(params, data):
+    return keras.Sequential([
+        keras.Input(shape=(data.maxlen,), dtype="int32"),
+        keras.layers.Embedding(data.vocab_size, 4),
+        keras.layers.GlobalAveragePooling1D(),
+        keras.layers.Dense(1, activation="sigmoid"),
+        keras.layers.Lambda(lambda x: x * float("nan") if params["scale"] > 1.5 else x),
+    ])
+'''
+
+
+def test_trial_seeds_are_fixed_and_distinct() -> None:
+    assert trial_seed(3, 0) == trial_seed(3, 0)
+    assert len({trial_seed(3, n) for n in range(100)}) == 100
+    assert trial_seed(3, 1) != trial_seed(4, 1)
+
+
+def test_a_study_records_every_epoch_and_each_trial_summary(study_file) -> None:
+    cfg = load_study_file(study_file())
+    study = run_study(prepare(cfg))
+    trials = study.get_trials()
+    assert len(trials) == 4
+    assert trials[0].user_attrs["baseline"] is True
+    assert trials[0].params["lstm_units"] == 100  # the tutorial's LSTM(100), not the narrowed range
+    history = EpochLog(cfg.storage).history("tiny")
+    for t in trials:
+        a = t.user_attrs
+        rows = [r for r in history if r["trial_number"] == t.number]
+        assert len(rows) == a["epochs"] >= 1
+        assert a["stop_reason"] in {"finished", "early-stopped", "pruned"}
+        best = rows[a["best_epoch"] - 1]
+        assert a["val_accuracy"] == pytest.approx(best["val_accuracy"])
+        assert a["gap_loss"] == pytest.approx(best["val_loss"] - best["loss"])
+        assert a["gap_accuracy"] == pytest.approx(best["accuracy"] - best["val_accuracy"])
+        assert a["params_count"] > 0 and a["wall_seconds"] > 0
+        if t.state == optuna.trial.TrialState.COMPLETE:
+            assert t.value == pytest.approx(best["val_accuracy"])
+            if a["stop_reason"] == "finished":
+                assert a["epochs"] == 3
+
+
+def test_same_seed_same_numbers(study_file, tmp_path: Path) -> None:
+    runs = []
+    for name in ("a", "b"):
+        cfg = load_study_file(study_file()).replace(storage=f"sqlite:///{tmp_path / name}.db")
+        cfg = cfg.replace(budget=cfg.budget.__class__(n_trials=2, max_epochs=2))
+        run_study(prepare(cfg))
+        runs.append([(r["trial_number"], r["epoch"], r["val_loss"]) for r in EpochLog(cfg.storage).history("tiny")])
+    assert runs[0] == runs[1]
+
+
+def test_nan_fails_that_trial_and_the_study_goes_on(study_file, tmp_path: Path) -> None:
+    (tmp_path / "nanspace.py").write_text(NAN_SPACE)
+    text = f'name = "nan"\nspace = "{tmp_path / "nanspace.py"}"\nstorage = "sqlite:///nan.db"\n'
+    text += "[dataset]\nsamples = 100\nnum_words = 60\nmaxlen = 8\n[budget]\nn_trials = 6\nmax_epochs = 2\n"
+    text += '[sampler]\nname = "random"\n[ranges]\nscale = [1.0, 2.0]\n'
+    study = run_study(prepare(load_study_file(study_file(text))))
+    states = [t.state for t in study.trials]
+    assert len(states) == 6
+    failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
+    assert failed and any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    for t in failed:
+        assert t.user_attrs["stop_reason"] == "nan"
+        assert t.user_attrs["fail_reason"] == "loss became nan at epoch 1"
+        assert t.params["scale"] == 2.0
+
+
+def test_baseline_outside_ranges_is_not_enqueued(study_file) -> None:
+    cfg = load_study_file(study_file(extra=""))
+    narrowed = cfg.replace(ranges={**cfg.ranges, "batch_size": cfg.ranges["batch_size"].__class__(choices=(32,))})
+    prep = prepare(narrowed.replace(budget=cfg.budget.__class__(n_trials=1, max_epochs=1)))
+    assert prep.baseline_note == "baseline not enqueued: [ranges] exclude batch_size=64"
+    study = run_study(prep)
+    assert "baseline" not in study.trials[0].user_attrs
+    assert study.trials[0].params["batch_size"] == 32
