@@ -23,7 +23,9 @@ from search.errors import HpsearchError
 
 DEFAULT_STORAGE = "sqlite:///hpsearch.db"
 # Off a terminal (pipes, CI logs) rich would wrap tables at 80 columns; give them room.
-out = Console(highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200)
+out = Console(
+    highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
+)
 
 
 def _debug_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,10 +59,14 @@ def cli() -> None:
 @cli.command()
 @click.argument("study_file")
 @click.option("--trials", "n_trials", type=click.IntRange(min=1), help="Override budget.n_trials.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Override budget.timeout (s).")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), help="Override budget.timeout (s)."
+)
 @click.option("--max-epochs", type=click.IntRange(min=1), help="Override budget.max_epochs.")
 @click.option("--storage", default=None, help="Override the study file's storage URL.")
-@click.option("--data", default=None, help="Point the study at a CSV, an aclImdb folder or imdb.npz.")
+@click.option(
+    "--data", default=None, help="Point the study at a CSV, an aclImdb folder or imdb.npz."
+)
 @click.option("--maxlen", type=click.IntRange(min=1), help="Override dataset.maxlen (tokens).")
 @_debug_option
 def run(
@@ -87,7 +93,12 @@ def run(
 
     cfg = load_study_file(study_file)
     cfg = apply_overrides(
-        cfg, n_trials=n_trials, timeout=timeout, max_epochs=max_epochs, storage=storage, data=data,
+        cfg,
+        n_trials=n_trials,
+        timeout=timeout,
+        max_epochs=max_epochs,
+        storage=storage,
+        data=data,
         maxlen=maxlen,
     )
     _quiet_tensorflow()
@@ -121,8 +132,13 @@ def studies(storage: str) -> None:
     table = Table("study", "space", "trials", *SHOWN_STATES, "best", "metric", "best trial")
     for s in list_studies(storage):
         table.add_row(
-            s["name"], s["space"], str(s["trials"]), *(str(s["counts"][k]) for k in SHOWN_STATES),
-            _num(s["best_value"]), s["metric"], _num(s["best_trial"]),
+            s["name"],
+            s["space"],
+            str(s["trials"]),
+            *(str(s["counts"][k]) for k in SHOWN_STATES),
+            _num(s["best_value"]),
+            s["metric"],
+            _num(s["best_trial"]),
         )
     out.print(table)
 
@@ -161,7 +177,9 @@ def best(study: str, storage: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(row, indent=2, sort_keys=True))
         return
-    out.print(f"best trial of [bold]{study}[/]: #{row['number']}, {row['metric']} = {_num(row['value'])}")
+    out.print(
+        f"best trial of [bold]{study}[/]: #{row['number']}, {row['metric']} = {_num(row['value'])}"
+    )
     for key, value in row["params"].items():
         out.print(f"  {key} = {value!r}")
     out.print(
@@ -187,22 +205,44 @@ def spaces(name: str | None) -> None:
     for space_name in [name] if name else available_spaces():
         space = load_space(space_name)
         doc = (space.module.__doc__ or "").strip().splitlines()
-        table = Table("parameter", "range", "conditional", "baseline", title=space.name,
-                      caption=doc[0] if doc else None)
+        table = Table(
+            "parameter",
+            "range",
+            "conditional",
+            "baseline",
+            title=space.name,
+            caption=doc[0] if doc else None,
+        )
         for p in describe(space):
             table.add_row(p.name, p.range_text(), "yes" if p.conditional else "", repr(p.baseline))
         out.print(table)
 
 
 def _print_trials(rows: list[dict[str, Any]], title: str) -> None:
-    table = Table("#", "state", "value", "why stopped", "epochs", "best ep", "loss gap",
-                  "acc gap", "params", title=title)
+    table = Table(
+        "#",
+        "state",
+        "value",
+        "why stopped",
+        "epochs",
+        "best ep",
+        "loss gap",
+        "acc gap",
+        "params",
+        title=title,
+    )
     for r in rows:
         params = ", ".join(f"{k}={_short(v)}" for k, v in r["params"].items())
         table.add_row(
-            f"{r['number']}{' (baseline)' if r['baseline'] else ''}", r["state"], _num(r["value"]),
-            r["stop_reason"] or "", _num(r["epochs"]), _num(r["best_epoch"]), _num(r["gap_loss"]),
-            _num(r["gap_accuracy"]), params,
+            f"{r['number']}{' (baseline)' if r['baseline'] else ''}",
+            r["state"],
+            _num(r["value"]),
+            r["stop_reason"] or "",
+            _num(r["epochs"]),
+            _num(r["best_epoch"]),
+            _num(r["gap_loss"]),
+            _num(r["gap_accuracy"]),
+            params,
         )
     out.print(table)
 

@@ -64,9 +64,7 @@ class DatasetConfig:
         _at_least(where, "dataset.samples", self.samples, 10)
         _at_least(where, "dataset.test_samples", self.test_samples, 0)
         if self.kind in ("csv", "directory") and not self.path:
-            raise ConfigError(
-                f"{where}: dataset.path is required for dataset.kind = {self.kind!r}"
-            )
+            raise ConfigError(f"{where}: dataset.path is required for dataset.kind = {self.kind!r}")
 
 
 @dataclass(frozen=True)
@@ -200,7 +198,11 @@ class StudyConfig:
         if self.ranges:
             out["ranges"] = {
                 k: _drop_none(
-                    {"low": r.low, "high": r.high, "choices": list(r.choices) if r.choices else None}
+                    {
+                        "low": r.low,
+                        "high": r.high,
+                        "choices": list(r.choices) if r.choices else None,
+                    }
                 )
                 for k, r in self.ranges.items()
             }

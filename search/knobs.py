@@ -35,5 +35,8 @@ def make_optimizer(params: dict[str, Any]) -> Any:
     name, lr = params["optimizer"], params["learning_rate"]
     if name == "sgd":
         return keras.optimizers.SGD(learning_rate=lr, momentum=params.get("momentum", 0.0))
-    return {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
-            "nadam": keras.optimizers.Nadam}[name](learning_rate=lr)
+    return {
+        "adam": keras.optimizers.Adam,
+        "rmsprop": keras.optimizers.RMSprop,
+        "nadam": keras.optimizers.Nadam,
+    }[name](learning_rate=lr)

@@ -19,7 +19,9 @@ SHOWN_STATES = ("complete", "pruned", "fail", "running", "waiting")
 def load(url: str, name: str) -> optuna.Study:
     """An existing study; an unknown name is one line listing the names that exist."""
     storage = open_storage(url, create=False)
-    names = [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
+    names = [
+        s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
+    ]
     if name not in names:
         raise StorageError(
             f"no study {name!r} in {url}; studies there: {', '.join(names) or 'none'}"
@@ -95,5 +97,8 @@ def best_row(url: str, name: str) -> dict[str, Any]:
     best = best_trial(study)
     if best is None:
         raise StorageError(f"study {name!r} has no completed trial yet")
-    return {"study": name, "metric": study.user_attrs.get("hpsearch:metric", "value"),
-            **trial_row(best)}
+    return {
+        "study": name,
+        "metric": study.user_attrs.get("hpsearch:metric", "value"),
+        **trial_row(best),
+    }

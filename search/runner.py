@@ -95,7 +95,7 @@ def run_study(prep: Prepared, reporter: Reporter | None = None) -> optuna.Study:
         storage=storage,
         sampler=prep.sampler,
         pruner=prep.pruner,
-        direction=cfg.objective.resolved_direction(),
+        direction=optuna.study.StudyDirection[cfg.objective.resolved_direction().upper()],
         load_if_exists=True,
     )
     _claim(study, prep)
@@ -163,5 +163,3 @@ def _claim(study: optuna.Study, prep: Prepared) -> None:
     study.set_user_attr("hpsearch:dataset", prep.data.summary())
     if prep.baseline_note is None:
         study.enqueue_trial(prep.space.baseline, user_attrs={"baseline": True})
-
-

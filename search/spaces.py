@@ -85,7 +85,9 @@ def search_dirs(extra: Sequence[Path] = ()) -> list[Path]:
 
 def available_spaces(extra: Sequence[Path] = ()) -> list[str]:
     """Names of the space modules in the search folders."""
-    names = {p.stem for d in search_dirs(extra) for p in d.glob("*.py") if not p.stem.startswith("_")}
+    names = {
+        p.stem for d in search_dirs(extra) for p in d.glob("*.py") if not p.stem.startswith("_")
+    }
     return sorted(names)
 
 
@@ -127,7 +129,9 @@ def _load_file(path: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[name]
-        raise SpaceError(f"space file {path}: fails to import: {type(exc).__name__}: {exc}") from None
+        raise SpaceError(
+            f"space file {path}: fails to import: {type(exc).__name__}: {exc}"
+        ) from None
     return module
 
 
@@ -143,7 +147,8 @@ def _checked(ref: str, module: ModuleType) -> Space:
             raise SpaceError(f"space {ref!r} has no {attr}; it needs {want}")
     if not isinstance(baseline, dict):
         raise SpaceError(f"space {ref!r} has no BASELINE dict of the tutorial's settings")
-    name = Path(module.__file__).stem if getattr(module, "__file__", None) else ref
+    file = getattr(module, "__file__", None)
+    name = Path(file).stem if file else ref
     return Space(name, module, suggest, build, dict(baseline))  # type: ignore[arg-type]
 
 
@@ -253,4 +258,6 @@ class RangedTrial:
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
         r = self._ranges.get(name)
-        return self._trial.suggest_categorical(name, list(r.choices) if r and r.choices else choices)
+        return self._trial.suggest_categorical(
+            name, list(r.choices) if r and r.choices else choices
+        )

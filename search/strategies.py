@@ -66,7 +66,9 @@ def make_pruner(cfg: StrategyConfig, max_epochs: int, where: str) -> optuna.prun
     return _construct(factory, options, "pruner", where)
 
 
-def _lookup(table: dict[str, Callable[..., Any]], cfg: StrategyConfig, kind: str, where: str) -> Any:
+def _lookup(
+    table: dict[str, Callable[..., Any]], cfg: StrategyConfig, kind: str, where: str
+) -> Any:
     if cfg.name not in table:
         raise ConfigError(
             f"{where}: {kind}.name = {cfg.name!r} is unknown; allowed: {', '.join(table)}"

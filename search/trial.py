@@ -153,7 +153,9 @@ def run_trial(
     return float(summary["value"])
 
 
-def summarize(rows: list[dict[str, float]], best_index: int, settings: TrainSettings) -> dict[str, Any]:
+def summarize(
+    rows: list[dict[str, float]], best_index: int, settings: TrainSettings
+) -> dict[str, Any]:
     """The trial's numbers at its best epoch (1-based), and the train/validation gaps."""
     out: dict[str, Any] = {"epochs": len(rows)}
     if not rows:

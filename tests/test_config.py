@@ -39,17 +39,44 @@ def _error(study_file, text: str) -> str:
     ("text", "expected"),
     [
         ('name="a"\nspace="s"\nbudgett = 1', "unknown key 'budgett'"),
-        ('name="a"\nspace="s"\n[budget]\nn_trails = 3', "unknown key 'budget.n_trails'; allowed: max_epochs, n_trials, timeout"),
-        ('name="a"\nspace="s"\n[budget]\nn_trials = "ten"', "budget.n_trials = 'ten' has the wrong type; allowed: int"),
+        (
+            'name="a"\nspace="s"\n[budget]\nn_trails = 3',
+            "unknown key 'budget.n_trails'; allowed: max_epochs, n_trials, timeout",
+        ),
+        (
+            'name="a"\nspace="s"\n[budget]\nn_trials = "ten"',
+            "budget.n_trials = 'ten' has the wrong type; allowed: int",
+        ),
         ('name="a"\nspace="s"\n[budget]\nn_trials = 0', "budget.n_trials = 0 is too small"),
-        ('name="a"\nspace="s"\n[ranges]\ndropout = {low = 0.5, high = 0.1}', "ranges.dropout has low = 0.5 > high = 0.1"),
-        ('name="a"\nspace="s"\n[dataset]\nvalidation_split = 1.5', "dataset.validation_split = 1.5 is out of range"),
-        ('name="a"\nspace="s"\n[dataset]\nkind = "parquet"', "dataset.kind = 'parquet' is unknown; allowed: imdb, csv, directory, synthetic"),
+        (
+            'name="a"\nspace="s"\n[ranges]\ndropout = {low = 0.5, high = 0.1}',
+            "ranges.dropout has low = 0.5 > high = 0.1",
+        ),
+        (
+            'name="a"\nspace="s"\n[dataset]\nvalidation_split = 1.5',
+            "dataset.validation_split = 1.5 is out of range",
+        ),
+        (
+            'name="a"\nspace="s"\n[dataset]\nkind = "parquet"',
+            "dataset.kind = 'parquet' is unknown; allowed: imdb, csv, directory, synthetic",
+        ),
         ('name="a"\nspace="s"\n[dataset]\nkind = "csv"', "dataset.path is required"),
-        ('name="a"\nspace="s"\n[dataset]\nkind = "imdb"\ntext_column = "t"', "dataset.text_column does not apply"),
-        ('name="a"\nspace="s"\n[objective]\nmetric = "val_auc"', "objective.metric = 'val_auc' is unknown"),
-        ('name="a"\nspace="s"\n[objective]\nmetric = "val_loss"\ndirection = "maximize"', "does not fit metric 'val_loss'"),
-        ('name="a"\nspace="s"\n[early_stopping]\nmonitor = "loss"', "early_stopping.monitor = 'loss' differs"),
+        (
+            'name="a"\nspace="s"\n[dataset]\nkind = "imdb"\ntext_column = "t"',
+            "dataset.text_column does not apply",
+        ),
+        (
+            'name="a"\nspace="s"\n[objective]\nmetric = "val_auc"',
+            "objective.metric = 'val_auc' is unknown",
+        ),
+        (
+            'name="a"\nspace="s"\n[objective]\nmetric = "val_loss"\ndirection = "maximize"',
+            "does not fit metric 'val_loss'",
+        ),
+        (
+            'name="a"\nspace="s"\n[early_stopping]\nmonitor = "loss"',
+            "early_stopping.monitor = 'loss' differs",
+        ),
         ('name="a"\nspace="s"\nstorage = "hpsearch.db"', "is not a database URL"),
         ('space="s"', "key 'name' is missing"),
         ('name="a"\nspace="s"\n[budget', "not valid TOML"),
@@ -70,7 +97,9 @@ def test_overrides_win_and_data_picks_the_kind(study_file, tmp_path: Path) -> No
     cfg = load_study_file(study_file())
     csv = tmp_path / "r.csv"
     csv.write_text("text,label\n")
-    new = apply_overrides(cfg, n_trials=9, max_epochs=2, storage="sqlite:///o.db", data=str(csv), maxlen=50)
+    new = apply_overrides(
+        cfg, n_trials=9, max_epochs=2, storage="sqlite:///o.db", data=str(csv), maxlen=50
+    )
     assert (new.budget.n_trials, new.budget.max_epochs, new.storage) == (9, 2, "sqlite:///o.db")
     assert (new.dataset.kind, new.dataset.path, new.dataset.maxlen) == ("csv", str(csv), 50)
     assert apply_overrides(cfg, data=str(tmp_path)).dataset.kind == "directory"

@@ -50,7 +50,7 @@ def test_csv_on_real_reviews_fits_vocabulary_on_training_split_only() -> None:
     assert (len(data.y_train), len(data.y_val)) == (160, 40)
     assert data.y_train.mean() == pytest.approx(0.5) and data.y_val.mean() == pytest.approx(0.5)
     assert data.x_train.shape == (160, 60) and data.x_test is not None
-    assert len(data.y_test) == 1000
+    assert data.y_test is not None and len(data.y_test) == 1000
     assert data.vocabulary is not None and data.vocabulary[:2] == ("", "[UNK]")
     assert data.vocab_size == len(data.vocabulary) <= 800
     # Short reviews are padded at the front, like pad_sequences' defaults.
@@ -101,7 +101,7 @@ def test_directory_layout(tmp_path: Path) -> None:
     cfg = DatasetConfig(kind="directory", path=str(root), num_words=500, maxlen=30)
     data = load_dataset(cfg, seed=0)
     assert len(data.y_train) + len(data.y_val) == 40 and data.y_test is not None
-    assert len(data.y_test) == 20
+    assert data.y_test is not None and len(data.y_test) == 20
 
 
 def _write(path: Path, text: str) -> Path:
@@ -113,7 +113,11 @@ def _write(path: Path, text: str) -> Path:
     ("content", "kw", "expected"),
     [
         (None, {}, "no such data file"),
-        ("review,label\n" + "a,1\n" * 20, {}, "no column 'text' (dataset.text_column); columns found: review, label"),
+        (
+            "review,label\n" + "a,1\n" * 20,
+            {},
+            "no column 'text' (dataset.text_column); columns found: review, label",
+        ),
         ("text,label\n" + "a,1\nb,0\n" * 10, {"label_column": "stars"}, "no column 'stars'"),
         ("text,label\n" + "a,1\nb,3\n" * 10, {}, "label column 'label' has value '3'"),
         ("text,label\n" + "a,1\n" * 20, {}, "holds one class only"),
@@ -121,7 +125,9 @@ def _write(path: Path, text: str) -> Path:
         ("", {}, "columns found: none (empty file)"),
     ],
 )
-def test_csv_errors_are_one_line(tmp_path: Path, content: str | None, kw: dict, expected: str) -> None:
+def test_csv_errors_are_one_line(
+    tmp_path: Path, content: str | None, kw: dict, expected: str
+) -> None:
     path = tmp_path / "d.csv"
     if content is not None:
         _write(path, content)

@@ -102,7 +102,10 @@ def test_project_spaces_do_not_shadow_a_spaces_package() -> None:
 @pytest.mark.parametrize(
     ("ref", "expected"),
     [
-        ("lstm_dropuot", "space 'lstm_dropuot' is unknown; allowed: cnn_lstm, lstm_dropout, lstm_l1l2"),
+        (
+            "lstm_dropuot",
+            "space 'lstm_dropuot' is unknown; allowed: cnn_lstm, lstm_dropout, lstm_l1l2",
+        ),
         ("nowhere/x.py", "no such file"),
         ("no_such_pkg.mod", "cannot import it"),
     ],

@@ -14,7 +14,9 @@ def test_epoch_log_is_plain_sql(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 's.db'}"
     log = EpochLog(url)
     log.create()
-    log.record("s", 0, 1, {"loss": 0.7, "accuracy": 0.5, "val_loss": 0.69, "val_accuracy": 0.52}, 1.5)
+    log.record(
+        "s", 0, 1, {"loss": 0.7, "accuracy": 0.5, "val_loss": 0.69, "val_accuracy": 0.52}, 1.5
+    )
     log.record("s", 0, 2, {"loss": math.nan, "accuracy": 0.5}, 1.2)
     rows = log.history("s")
     assert [r["epoch"] for r in rows] == [1, 2]

@@ -21,15 +21,27 @@ def test_every_pruner_builds(name: str) -> None:
 
 def test_sampler_options_pass_through() -> None:
     sampler = make_sampler(StrategyConfig("tpe", {"n_startup_trials": 3}), 0, "f.toml")
-    assert sampler._n_startup_trials == 3
+    assert sampler._n_startup_trials == 3  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
     ("kind", "cfg", "expected"),
     [
-        ("sampler", StrategyConfig("bayes"), "sampler.name = 'bayes' is unknown; allowed: tpe, random, cmaes, qmc, gp"),
-        ("sampler", StrategyConfig("tpe", {"n_startup": 3}), "unknown key 'sampler.n_startup' for sampler 'tpe'"),
-        ("pruner", StrategyConfig("median", {"n_startup_trials": -1}), "[pruner] n_startup_trials = -1"),
+        (
+            "sampler",
+            StrategyConfig("bayes"),
+            "sampler.name = 'bayes' is unknown; allowed: tpe, random, cmaes, qmc, gp",
+        ),
+        (
+            "sampler",
+            StrategyConfig("tpe", {"n_startup": 3}),
+            "unknown key 'sampler.n_startup' for sampler 'tpe'",
+        ),
+        (
+            "pruner",
+            StrategyConfig("median", {"n_startup_trials": -1}),
+            "[pruner] n_startup_trials = -1",
+        ),
         ("pruner", StrategyConfig("percentile", {"percentile": 150.0}), "percentile = 150.0"),
         ("pruner", StrategyConfig("asha"), "pruner.name = 'asha' is unknown"),
     ],
@@ -47,4 +59,4 @@ def test_bad_strategies_name_the_value(kind: str, cfg: StrategyConfig, expected:
 
 def test_hyperband_budget_defaults_to_max_epochs() -> None:
     pruner = make_pruner(StrategyConfig("hyperband"), 7, "f.toml")
-    assert pruner._max_resource == 7
+    assert pruner._max_resource == 7  # type: ignore[attr-defined]

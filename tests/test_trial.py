@@ -70,14 +70,20 @@ def test_same_seed_same_numbers(study_file, tmp_path: Path) -> None:
         cfg = load_study_file(study_file()).replace(storage=f"sqlite:///{tmp_path / name}.db")
         cfg = cfg.replace(budget=cfg.budget.__class__(n_trials=2, max_epochs=2))
         run_study(prepare(cfg))
-        runs.append([(r["trial_number"], r["epoch"], r["val_loss"]) for r in EpochLog(cfg.storage).history("tiny")])
+        runs.append(
+            [
+                (r["trial_number"], r["epoch"], r["val_loss"])
+                for r in EpochLog(cfg.storage).history("tiny")
+            ]
+        )
     assert runs[0] == runs[1]
 
 
 def test_nan_fails_that_trial_and_the_study_goes_on(study_file, tmp_path: Path) -> None:
     (tmp_path / "nanspace.py").write_text(NAN_SPACE)
     text = f'name = "nan"\nspace = "{tmp_path / "nanspace.py"}"\nstorage = "sqlite:///nan.db"\n'
-    text += "[dataset]\nsamples = 100\nnum_words = 60\nmaxlen = 8\n[budget]\nn_trials = 6\nmax_epochs = 2\n"
+    text += "[dataset]\nsamples = 100\nnum_words = 60\nmaxlen = 8\n"
+    text += "[budget]\nn_trials = 6\nmax_epochs = 2\n"
     text += '[sampler]\nname = "random"\n[ranges]\nscale = [1.0, 2.0]\n'
     study = run_study(prepare(load_study_file(study_file(text))))
     states = [t.state for t in study.trials]
@@ -92,7 +98,9 @@ def test_nan_fails_that_trial_and_the_study_goes_on(study_file, tmp_path: Path) 
 
 def test_baseline_outside_ranges_is_not_enqueued(study_file) -> None:
     cfg = load_study_file(study_file(extra=""))
-    narrowed = cfg.replace(ranges={**cfg.ranges, "batch_size": cfg.ranges["batch_size"].__class__(choices=(32,))})
+    narrowed = cfg.replace(
+        ranges={**cfg.ranges, "batch_size": cfg.ranges["batch_size"].__class__(choices=(32,))}
+    )
     prep = prepare(narrowed.replace(budget=cfg.budget.__class__(n_trials=1, max_epochs=1)))
     assert prep.baseline_note == "baseline not enqueued: [ranges] exclude batch_size=64"
     study = run_study(prep)

@@ -56,7 +56,7 @@ def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndar
     for cls in np.unique(y):
         idx = np.flatnonzero(y == cls)
         rng.shuffle(idx)
-        taken.append(idx[: int(round(len(idx) * fraction))])
+        taken.append(idx[: round(len(idx) * fraction)])
     take = np.sort(np.concatenate(taken)) if taken else np.array([], dtype=int)
     keep = np.setdiff1d(np.arange(len(y)), take)
     return keep, take

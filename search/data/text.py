@@ -59,7 +59,11 @@ def read_reviews(cfg: DatasetConfig) -> tuple[Reviews, Reviews | None]:
     assert cfg.path is not None
     if cfg.kind == "csv":
         train = read_csv(Path(cfg.path), cfg.text_column, cfg.label_column)
-        test = read_csv(Path(cfg.test_path), cfg.text_column, cfg.label_column) if cfg.test_path else None
+        test = (
+            read_csv(Path(cfg.test_path), cfg.text_column, cfg.label_column)
+            if cfg.test_path
+            else None
+        )
         return train, test
     root = Path(cfg.path)
     test_dir = root / "test"
@@ -98,7 +102,9 @@ def read_folder(folder: Path) -> Reviews:
     for sub, label in (("neg", 0), ("pos", 1)):
         d = folder / sub
         if not d.is_dir():
-            raise DataError(f"{d}: missing; allowed: an aclImdb folder with train/pos and train/neg")
+            raise DataError(
+                f"{d}: missing; allowed: an aclImdb folder with train/pos and train/neg"
+            )
         files = sorted(d.glob("*.txt"))
         if not files:
             raise DataError(f"{d}: holds no .txt reviews")
@@ -117,7 +123,9 @@ def _source_files(cfg: DatasetConfig) -> list[Path]:
         return paths
     root = Path(cfg.path)
     if not root.is_dir():
-        raise DataError(f"{root}: no such folder; allowed: an aclImdb folder (train/pos, train/neg)")
+        raise DataError(
+            f"{root}: no such folder; allowed: an aclImdb folder (train/pos, train/neg)"
+        )
     return sorted(root.glob("t*/[np]*/*.txt"))
 
 
