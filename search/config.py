@@ -69,10 +69,15 @@ class DatasetConfig:
 
 @dataclass(frozen=True)
 class ObjectiveConfig:
-    """The metric a trial is scored on; it is also what early stopping and pruning watch."""
+    """The metric a trial is scored on; it is also what early stopping and pruning watch.
+
+    ``multi = true`` makes a two-objective study: the metric and the overfitting gap
+    (``[tradeoff] gap``, minimized), searched with NSGA-II or multi-objective TPE.
+    """
 
     metric: str = "val_accuracy"
     direction: str = ""
+    multi: bool = False
 
     def resolved_direction(self) -> str:
         return self.direction or ("minimize" if self.metric.endswith("loss") else "maximize")
@@ -95,6 +100,30 @@ class StrategyConfig:
 
     name: str
     options: dict[str, Any] = field(default_factory=dict)
+
+
+GAP_MEASURES = ("accuracy", "loss")
+DEFAULT_MAX_GAP = {"accuracy": 0.05, "loss": 0.10}
+
+
+@dataclass(frozen=True)
+class TradeoffConfig:
+    """How ``hpsearch tradeoff`` measures overfitting and how much of it the pick accepts.
+
+    The accuracy gap is train accuracy - validation accuracy; the loss gap is
+    validation loss - train loss; both at the trial's best epoch.
+    """
+
+    gap: str = "accuracy"
+    max_gap: float | None = None
+
+    def limit(self) -> float:
+        return DEFAULT_MAX_GAP[self.gap] if self.max_gap is None else self.max_gap
+
+    def check(self, where: str) -> None:
+        _one_of(where, "tradeoff.gap", self.gap, GAP_MEASURES)
+        if self.max_gap is not None:
+            _at_least(where, "tradeoff.max_gap", self.max_gap, 0.0)
 
 
 @dataclass(frozen=True)
@@ -171,6 +200,7 @@ class StudyConfig:
     pruner: StrategyConfig = field(default_factory=lambda: StrategyConfig("median"))
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     budget: BudgetConfig = field(default_factory=BudgetConfig)
+    tradeoff: TradeoffConfig = field(default_factory=TradeoffConfig)
     ranges: dict[str, RangeOverride] = field(default_factory=dict)
     storage: str = "sqlite:///hpsearch.db"
     seed: int = 0
@@ -190,7 +220,7 @@ class StudyConfig:
             "seed": self.seed,
             "baseline": self.baseline,
         }
-        for section in ("dataset", "objective", "early_stopping", "budget"):
+        for section in ("dataset", "objective", "early_stopping", "budget", "tradeoff"):
             out[section] = _drop_none(dataclasses.asdict(getattr(self, section)))
         for section in ("sampler", "pruner"):
             strategy: StrategyConfig = getattr(self, section)
@@ -298,6 +328,7 @@ def _parse(raw: dict[str, Any], where: str) -> StudyConfig:
         ("objective", ObjectiveConfig),
         ("early_stopping", EarlyStoppingConfig),
         ("budget", BudgetConfig),
+        ("tradeoff", TradeoffConfig),
     ):
         if key in raw:
             kwargs[key] = _section(where, key, raw[key], klass)
@@ -307,6 +338,10 @@ def _parse(raw: dict[str, Any], where: str) -> StudyConfig:
             name = _typed(where, f"{key}.name", table.get("name", ""), str)
             options = {k: v for k, v in table.items() if k != "name"}
             kwargs[key] = StrategyConfig(name=name, options=options)
+    objective = raw.get("objective")
+    if isinstance(objective, dict) and objective.get("multi") is True:
+        # Optuna cannot prune multi-objective studies, so their default pruner is none.
+        kwargs.setdefault("pruner", StrategyConfig("none"))
     if "ranges" in raw:
         ranges = {}
         for pname, spec in _table(where, "ranges", raw["ranges"]).items():
@@ -336,6 +371,13 @@ def _validated(cfg: StudyConfig) -> StudyConfig:
     cfg.objective.check(where)
     cfg.early_stopping.check(where, cfg.objective)
     cfg.budget.check(where)
+    cfg.tradeoff.check(where)
+    if cfg.objective.multi and cfg.pruner.name != "none":
+        raise ConfigError(
+            f"{where}: pruner.name = {cfg.pruner.name!r} with objective.multi = true: Optuna "
+            "cannot prune multi-objective studies (a trial reports one value per epoch, not "
+            "two); allowed: pruner.name = 'none', or objective.multi = false"
+        )
     for pname, override in cfg.ranges.items():
         override.check(where, f"ranges.{pname}")
     extra = {k for k, v in dataclasses.asdict(cfg.dataset).items() if v is not None}

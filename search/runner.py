@@ -77,7 +77,7 @@ def prepare(cfg: StudyConfig) -> Prepared:
     extra = [Path(where).resolve().parent.parent / "spaces"] if where.endswith(".toml") else []
     space = load_space(cfg.space, extra)
     check_ranges(space, cfg.ranges, where)
-    sampler = make_sampler(cfg.sampler, cfg.seed, where)
+    sampler = make_sampler(cfg.sampler, cfg.seed, where, multi=cfg.objective.multi)
     pruner = make_pruner(cfg.pruner, cfg.budget.max_epochs, where)
     check_storage(cfg.storage, create=True)
     data = load_dataset(cfg.dataset, cfg.seed)
@@ -95,7 +95,7 @@ def run_study(prep: Prepared, reporter: Reporter | None = None) -> optuna.Study:
         storage=storage,
         sampler=prep.sampler,
         pruner=prep.pruner,
-        direction=optuna.study.StudyDirection[cfg.objective.resolved_direction().upper()],
+        directions=directions(cfg),
         load_if_exists=True,
     )
     _claim(study, prep)
@@ -118,11 +118,16 @@ def run_study(prep: Prepared, reporter: Reporter | None = None) -> optuna.Study:
         min_delta=es.min_delta,
         restore_best_weights=es.restore_best_weights,
         study_seed=cfg.seed,
+        prune=not cfg.objective.multi,
     )
+    gap_key = f"gap_{cfg.tradeoff.gap}"
 
-    def objective(trial: optuna.Trial) -> float:
+    def objective(trial: optuna.Trial) -> float | tuple[float, float]:
         params = prep.space.suggest(RangedTrial(trial, cfg.ranges))
-        return run_trial(trial, params, prep.space, prep.data, settings, log, reporter.epoch)
+        value = run_trial(trial, params, prep.space, prep.data, settings, log, reporter.epoch)
+        if cfg.objective.multi:
+            return value, float(trial.user_attrs[gap_key])
+        return value
 
     try:
         study.optimize(
@@ -140,6 +145,12 @@ def run_study(prep: Prepared, reporter: Reporter | None = None) -> optuna.Study:
         reporter.stop()
         log.dispose()
     return study
+
+
+def directions(cfg: StudyConfig) -> list[optuna.study.StudyDirection]:
+    """The study's direction(s): the metric's, plus "minimize the gap" for two objectives."""
+    first = optuna.study.StudyDirection[cfg.objective.resolved_direction().upper()]
+    return [first, optuna.study.StudyDirection.MINIMIZE] if cfg.objective.multi else [first]
 
 
 def _claim(study: optuna.Study, prep: Prepared) -> None:

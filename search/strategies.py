@@ -24,7 +24,9 @@ SAMPLERS: dict[str, Callable[..., optuna.samplers.BaseSampler]] = {
     "cmaes": optuna.samplers.CmaEsSampler,
     "qmc": optuna.samplers.QMCSampler,
     "gp": optuna.samplers.GPSampler,
+    "nsga2": optuna.samplers.NSGAIISampler,
 }
+MULTI_OBJECTIVE_SAMPLERS = ("tpe", "random", "nsga2", "gp")
 
 PRUNERS: dict[str, Callable[..., optuna.pruners.BasePruner]] = {
     "median": optuna.pruners.MedianPruner,
@@ -39,9 +41,16 @@ PRUNERS: dict[str, Callable[..., optuna.pruners.BasePruner]] = {
 _SAMPLER_NEEDS = {"cmaes": ("cmaes",), "qmc": ("scipy",), "gp": ("torch", "scipy")}
 
 
-def make_sampler(cfg: StrategyConfig, seed: int, where: str) -> optuna.samplers.BaseSampler:
+def make_sampler(
+    cfg: StrategyConfig, seed: int, where: str, multi: bool = False
+) -> optuna.samplers.BaseSampler:
     """The Optuna sampler a ``[sampler]`` table asks for, seeded with the study seed."""
     factory = _lookup(SAMPLERS, cfg, "sampler", where)
+    if multi and cfg.name not in MULTI_OBJECTIVE_SAMPLERS:
+        raise ConfigError(
+            f"{where}: sampler.name = {cfg.name!r} cannot search two objectives "
+            f"(objective.multi = true); allowed: {', '.join(MULTI_OBJECTIVE_SAMPLERS)}"
+        )
     missing = [m for m in _SAMPLER_NEEDS.get(cfg.name, ()) if importlib.util.find_spec(m) is None]
     if missing:
         raise ConfigError(

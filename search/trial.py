@@ -40,6 +40,7 @@ class TrainSettings:
     min_delta: float
     restore_best_weights: bool
     study_seed: int
+    prune: bool = True
 
 
 def trial_seed(study_seed: int, trial_number: int) -> int:
@@ -121,7 +122,9 @@ def run_trial(
         min_delta=settings.min_delta,
         restore_best_weights=settings.restore_best_weights,
     )
-    callbacks = [recorder, stopper, KerasPruningCallback(trial, settings.monitor)]
+    callbacks: list[keras.callbacks.Callback] = [recorder, stopper]
+    if settings.prune:  # Optuna cannot prune multi-objective studies
+        callbacks.append(KerasPruningCallback(trial, settings.monitor))
     reason = "error"
     try:
         model.fit(
