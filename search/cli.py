@@ -111,7 +111,7 @@ def run(
     if prep.baseline_note:
         out.print(prep.baseline_note)
     study = run_study(prep, RichReporter(out, cfg.monitor))
-    rows = [trial_row(t) for t in study.get_trials(deepcopy=False) if t.value is not None]
+    rows = [r for r in map(trial_row, study.get_trials(deepcopy=False)) if r["value"] is not None]
     reverse = cfg.objective.resolved_direction() == "maximize"
     rows.sort(key=lambda r: r["value"], reverse=reverse)
     _print_trials(rows[:5], title=f"best trials of {cfg.name} ({cfg.monitor})")
@@ -216,6 +216,138 @@ def spaces(name: str | None) -> None:
         for p in describe(space):
             table.add_row(p.name, p.range_text(), "yes" if p.conditional else "", repr(p.baseline))
         out.print(table)
+
+
+@cli.command()
+@click.argument("study")
+@_storage_option
+@click.option("--max-gap", type=float, help="Largest accepted gap (default: the study file's).")
+@click.option(
+    "--gap",
+    type=click.Choice(["accuracy", "loss"]),
+    help="Gap measure: accuracy (train - val) or loss (val - train).",
+)
+@click.option("--include-pruned", is_flag=True, help="Also rank pruned trials (not comparable).")
+@click.option(
+    "--plots", "plot_dir", type=click.Path(file_okay=False), help="Write HTML plots here."
+)
+@_debug_option
+def tradeoff(
+    study: str,
+    storage: str,
+    max_gap: float | None,
+    gap: str | None,
+    include_pruned: bool,
+    plot_dir: str | None,
+) -> None:
+    """Pick the generalization tradeoff of STUDY: validation metric against overfitting gap.
+
+    Lists the Pareto front of completed trials (better validation metric, smaller gap at
+    the best epoch) and picks the best validation metric among trials within --max-gap.
+
+    \b
+    Example:
+      hpsearch tradeoff quickstart --max-gap 0.05 --plots plots/
+    """
+    from search.queries import load
+    from search.store import EpochLog
+    from search.tradeoff import analyse
+
+    log = EpochLog(storage)
+    result = analyse(
+        load(storage, study), log, gap=gap, max_gap=max_gap, include_pruned=include_pruned
+    )
+    table = Table(
+        "#",
+        "state",
+        result.metric,
+        f"{result.gap_measure} gap",
+        "best epoch",
+        "why stopped",
+        "params",
+        title=f"Pareto front of {study} ({len(result.candidates)} trials)",
+    )
+    for c in result.front:
+        mark = " ← pick" if result.pick and c.number == result.pick.number else ""
+        table.add_row(
+            f"{c.number}{' (baseline)' if c.baseline else ''}{mark}",
+            c.state,
+            _num(c.value),
+            _num(c.gap),
+            str(c.best_epoch),
+            c.stop_reason,
+            ", ".join(f"{k}={_short(v)}" for k, v in c.params.items()),
+        )
+    out.print(table)
+    if result.pick is None:
+        out.print(f"no pick: {result.reason}")
+    else:
+        p = result.pick
+        out.print(
+            f"pick: trial {p.number}, {result.metric} {p.value:.4f}, "
+            f"{result.gap_measure} gap {p.gap:.4f} <= {result.max_gap:g}: {result.reason}"
+        )
+    if plot_dir:
+        from pathlib import Path
+
+        from search.plots import curves_figure, scatter_figure, write_html
+
+        folder = Path(plot_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for fig, name in (
+            (scatter_figure(result), "tradeoff.html"),
+            (curves_figure(result, log.history(study)), "curves.html"),
+        ):
+            out.print(f"wrote {write_html(fig, folder / name)}")
+
+
+@cli.command()
+@click.argument("study")
+@_storage_option
+@click.option("-o", "--output", default="report.html", show_default=True, help="HTML file.")
+@_debug_option
+def report(study: str, storage: str, output: str) -> None:
+    """Write one self-contained HTML report of STUDY: summary, tradeoff, Optuna plots, trials.
+
+    \b
+    Example:
+      hpsearch report quickstart -o report.html
+    """
+    from pathlib import Path
+
+    from search.report import write_report
+
+    out.print(f"wrote {write_report(storage, study, Path(output))}")
+
+
+@cli.command()
+@click.argument("study")
+@_storage_option
+@click.option("--trial", "number", type=int, help="Trial number (default: the tradeoff pick).")
+@_debug_option
+def evaluate(study: str, storage: str, number: int | None) -> None:
+    """Retrain one trial of STUDY with its seed and measure it once on the TEST split.
+
+    The test number is stored apart from validation numbers and never used to pick.
+
+    \b
+    Example:
+      hpsearch evaluate imdb-sample-cnn-lstm
+    """
+    _quiet_tensorflow()
+    from search.evaluate import evaluate as run_evaluation
+
+    e = run_evaluation(storage, study, number)
+    params = ", ".join(f"{k}={_short(v)}" for k, v in e.params.items())
+    out.print(f"trial {e.trial} of {e.study}: {params}")
+    out.print(
+        f"  validation {e.metric}: search {_num(e.search_value)}, "
+        f"retrained {_num(e.retrained_value)}"
+    )
+    out.print(
+        f"  TEST (measured once, {e.test_size} reviews): accuracy {e.test_accuracy:.4f}, "
+        f"loss {e.test_loss:.4f}"
+    )
 
 
 def _print_trials(rows: list[dict[str, Any]], title: str) -> None:

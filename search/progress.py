@@ -6,6 +6,8 @@ import optuna
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from search.queries import best_trial
+
 
 class RichReporter:
     """A rich progress bar over the study's budget, updated every epoch and every trial."""
@@ -43,7 +45,7 @@ class RichReporter:
         self.progress.advance(self.task)
         self._refresh_best(study)
         reason = trial.user_attrs.get("stop_reason", trial.state.name.lower())
-        value = "-" if trial.value is None else f"{trial.value:.4f}"
+        value = "-" if not trial.values else f"{trial.values[0]:.4f}"
         self.console.print(
             f"trial {trial.number}: {trial.state.name.lower()} ({reason}), "
             f"{self.metric} {value}, epochs {trial.user_attrs.get('epochs', 0)}"
@@ -53,6 +55,6 @@ class RichReporter:
         self.progress.stop()
 
     def _refresh_best(self, study: optuna.Study) -> None:
-        done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-        if done:
-            self.best = f"{study.best_value:.4f} (trial {study.best_trial.number})"
+        best = best_trial(study)
+        if best is not None:
+            self.best = f"{best.values[0]:.4f} (trial {best.number})"

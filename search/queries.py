@@ -45,22 +45,28 @@ def list_studies(url: str) -> list[dict[str, Any]]:
                 "name": summary.study_name,
                 "space": study.user_attrs.get("hpsearch:space", "?"),
                 "metric": study.user_attrs.get("hpsearch:metric", "value"),
-                "direction": study.direction.name.lower(),
+                "direction": ", ".join(d.name.lower() for d in study.directions),
                 "trials": len(trials),
                 "counts": counts,
-                "best_value": None if best is None else best.value,
+                "best_value": None if best is None else value_of(best),
                 "best_trial": None if best is None else best.number,
             }
         )
     return out
 
 
+def value_of(t: FrozenTrial) -> float | None:
+    """A trial's (first) objective value; two-objective studies also store the gap."""
+    return t.values[0] if t.values else None
+
+
 def best_trial(study: optuna.Study) -> FrozenTrial | None:
-    """The best completed trial, or None when none completed."""
+    """The completed trial with the best (first) objective value, or None."""
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not done:
         return None
-    return study.best_trial
+    sign = -1.0 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1.0
+    return min(done, key=lambda t: (sign * t.values[0], t.number))
 
 
 def trial_row(t: FrozenTrial) -> dict[str, Any]:
@@ -69,7 +75,7 @@ def trial_row(t: FrozenTrial) -> dict[str, Any]:
     return {
         "number": t.number,
         "state": t.state.name.lower(),
-        "value": t.value,
+        "value": value_of(t),
         "baseline": bool(a.get("baseline", False)),
         "params": dict(t.params),
         "epochs": a.get("epochs"),

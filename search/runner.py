@@ -106,20 +106,9 @@ def run_study(prep: Prepared, reporter: Reporter | None = None) -> optuna.Study:
         reporter.stop()
         return study
 
-    from search.trial import TrainSettings, run_trial  # imports TensorFlow
+    from search.trial import run_trial, settings_for  # imports TensorFlow
 
-    es = cfg.early_stopping
-    settings = TrainSettings(
-        study_name=cfg.name,
-        monitor=cfg.monitor,
-        direction=cfg.objective.resolved_direction(),
-        max_epochs=cfg.budget.max_epochs,
-        patience=es.patience,
-        min_delta=es.min_delta,
-        restore_best_weights=es.restore_best_weights,
-        study_seed=cfg.seed,
-        prune=not cfg.objective.multi,
-    )
+    settings = settings_for(cfg)
     gap_key = f"gap_{cfg.tradeoff.gap}"
 
     def objective(trial: optuna.Trial) -> float | tuple[float, float]:

@@ -39,6 +39,18 @@ EPOCHS = sa.Table(
     sa.Column("recorded_at", sa.DateTime),
 )
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+TEST_RESULTS = sa.Table(
+    "hpsearch_test_results",
+    METADATA,
+    sa.Column("study_name", sa.String(512), primary_key=True),
+    sa.Column("trial_number", sa.Integer, primary_key=True),
+    sa.Column("test_loss", sa.Float),
+    sa.Column("test_accuracy", sa.Float),
+    sa.Column("test_size", sa.Integer),
+    sa.Column("evaluated_at", sa.DateTime),
+)
+"""Test-split numbers, kept apart from every validation number: written only by
+``hpsearch evaluate``, read by nothing that ranks or picks trials."""
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -102,7 +114,7 @@ class EpochLog:
         self.engine = sa.create_engine(url, **kwargs)
 
     def create(self) -> None:
-        METADATA.create_all(self.engine, tables=[EPOCHS])
+        METADATA.create_all(self.engine, tables=[EPOCHS, TEST_RESULTS])
 
     def record(
         self, study: str, trial_number: int, epoch: int, logs: dict[str, Any], seconds: float
@@ -131,6 +143,34 @@ class EpochLog:
                 return [dict(r._mapping) for r in conn.execute(query)]
         except SQLAlchemyError:
             return []  # a store written by plain Optuna has no epoch table
+
+    def record_test(
+        self, study: str, trial_number: int, loss: float, accuracy: float, size: int
+    ) -> None:
+        """Store (or replace) one trial's test-split result."""
+        self.create()
+        key = (TEST_RESULTS.c.study_name == study) & (TEST_RESULTS.c.trial_number == trial_number)
+        with self.engine.begin() as conn:
+            conn.execute(TEST_RESULTS.delete().where(key))
+            conn.execute(
+                TEST_RESULTS.insert().values(
+                    study_name=study,
+                    trial_number=trial_number,
+                    test_loss=_finite(loss),
+                    test_accuracy=_finite(accuracy),
+                    test_size=size,
+                    evaluated_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                )
+            )
+
+    def test_results(self, study: str) -> dict[int, dict[str, Any]]:
+        """Test-split results by trial number (empty when none were measured)."""
+        query = sa.select(TEST_RESULTS).where(TEST_RESULTS.c.study_name == study)
+        try:
+            with self.engine.connect() as conn:
+                return {r.trial_number: dict(r._mapping) for r in conn.execute(query)}
+        except SQLAlchemyError:
+            return {}
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -19,6 +19,7 @@ import optuna
 import tensorflow as tf
 from optuna_integration import KerasPruningCallback
 
+from search.config import StudyConfig
 from search.data import Dataset
 from search.errors import HpsearchError, TrialDiverged
 from search.knobs import make_optimizer
@@ -41,6 +42,22 @@ class TrainSettings:
     restore_best_weights: bool
     study_seed: int
     prune: bool = True
+
+
+def settings_for(cfg: StudyConfig) -> TrainSettings:
+    """A trial's training settings, from the study file."""
+    es = cfg.early_stopping
+    return TrainSettings(
+        study_name=cfg.name,
+        monitor=cfg.monitor,
+        direction=cfg.objective.resolved_direction(),
+        max_epochs=cfg.budget.max_epochs,
+        patience=es.patience,
+        min_delta=es.min_delta,
+        restore_best_weights=es.restore_best_weights,
+        study_seed=cfg.seed,
+        prune=not cfg.objective.multi,
+    )
 
 
 def trial_seed(study_seed: int, trial_number: int) -> int:
@@ -94,6 +111,41 @@ class EpochRecorder(keras.callbacks.Callback):
             )
 
 
+def build(params: dict[str, Any], space: Space, data: Dataset, seed: int) -> keras.Model:
+    """A fresh, seeded session and the space's model, compiled with the chosen optimizer."""
+    seed_everything(seed)
+    return compile_model(space.build_model(params, data), params)
+
+
+def early_stopping(settings: TrainSettings) -> keras.callbacks.EarlyStopping:
+    return keras.callbacks.EarlyStopping(
+        monitor=settings.monitor,
+        mode="min" if settings.direction == "minimize" else "max",
+        patience=settings.patience,
+        min_delta=settings.min_delta,
+        restore_best_weights=settings.restore_best_weights,
+    )
+
+
+def fit(
+    model: keras.Model,
+    params: dict[str, Any],
+    data: Dataset,
+    settings: TrainSettings,
+    callbacks: list[keras.callbacks.Callback],
+) -> keras.callbacks.History:
+    """The one ``model.fit`` call of a trial (and of its retraining for evaluation)."""
+    return model.fit(
+        data.x_train,
+        data.y_train,
+        batch_size=params["batch_size"],
+        epochs=settings.max_epochs,
+        validation_data=(data.x_val, data.y_val),
+        callbacks=callbacks,
+        verbose=0,
+    )
+
+
 def run_trial(
     trial: optuna.Trial,
     params: dict[str, Any],
@@ -111,31 +163,16 @@ def run_trial(
     started = time.perf_counter()
     seed = trial_seed(settings.study_seed, trial.number)
     trial.set_user_attr("seed", seed)
-    seed_everything(seed)
-    model = compile_model(space.build_model(params, data), params)
+    model = build(params, space, data, seed)
     trial.set_user_attr("params_count", int(model.count_params()))
     recorder = EpochRecorder(log, settings.study_name, trial.number, settings.monitor, hook)
-    stopper = keras.callbacks.EarlyStopping(
-        monitor=settings.monitor,
-        mode="min" if settings.direction == "minimize" else "max",
-        patience=settings.patience,
-        min_delta=settings.min_delta,
-        restore_best_weights=settings.restore_best_weights,
-    )
+    stopper = early_stopping(settings)
     callbacks: list[keras.callbacks.Callback] = [recorder, stopper]
     if settings.prune:  # Optuna cannot prune multi-objective studies
         callbacks.append(KerasPruningCallback(trial, settings.monitor))
     reason = "error"
     try:
-        model.fit(
-            data.x_train,
-            data.y_train,
-            batch_size=params["batch_size"],
-            epochs=settings.max_epochs,
-            validation_data=(data.x_val, data.y_val),
-            callbacks=callbacks,
-            verbose=0,
-        )
+        fit(model, params, data, settings, callbacks)
         reason = "early-stopped" if stopper.stopped_epoch > 0 else "finished"
     except optuna.TrialPruned:
         reason = "pruned"

@@ -1,0 +1,183 @@
+"""``hpsearch report``: one self-contained HTML page about a study.
+
+Summary, the tradeoff scatter and learning curves, Optuna's own visualizations
+(optimization history, parameter importances, intermediate values, parallel coordinates)
+and the trial table. plotly.js is inlined once, so the page opens with no network.
+Test-split numbers, where measured, appear only in their own marked column.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import optuna
+import plotly.graph_objects as go
+
+from search.plots import curves_figure, scatter_figure
+from search.queries import load, trial_row
+from search.store import EpochLog
+from search.tradeoff import Tradeoff, analyse
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+table { border-collapse: collapse; font-size: 13px; }
+td, th { border: 1px solid #ddd; padding: 3px 6px; text-align: left; }
+th { background: #f4f4f4; }
+.test { background: #fff4e0; }
+.note { color: #555; }
+"""
+
+
+def optuna_figures(study: optuna.Study) -> list[tuple[str, go.Figure | str]]:
+    """Optuna's own plots; one that cannot be drawn (too few trials) says why instead."""
+    from optuna import visualization as vis
+
+    target = None if len(study.directions) == 1 else (lambda t: t.values[0])
+    plots: list[tuple[str, Any]] = [
+        ("Optimization history", lambda: vis.plot_optimization_history(study, target=target)),
+        ("Parameter importances", lambda: vis.plot_param_importances(study, target=target)),
+        ("Intermediate values", lambda: vis.plot_intermediate_values(study)),
+        ("Parallel coordinates", lambda: vis.plot_parallel_coordinate(study, target=target)),
+    ]
+    out: list[tuple[str, go.Figure | str]] = []
+    for title, make in plots:
+        try:
+            out.append((title, make()))
+        except (ValueError, RuntimeError, ZeroDivisionError) as exc:
+            out.append((title, f"not available: {exc}"))
+    return out
+
+
+def build_report(url: str, name: str) -> str:
+    """The HTML text of the report for study ``name`` in ``url``."""
+    study = load(url, name)
+    log = EpochLog(url)
+    tradeoff = analyse(study, log)
+    history = log.history(name)
+    tests = log.test_results(name)
+    log.dispose()
+    sections: list[tuple[str, go.Figure | str]] = [
+        ("Tradeoff: validation metric against overfitting gap", scatter_figure(tradeoff)),
+        ("Learning curves of the front", curves_figure(tradeoff, history)),
+        *optuna_figures(study),
+    ]
+    parts = [f"<h1>hpsearch study {html.escape(name)}</h1>", _summary(study, tradeoff, tests)]
+    first = True
+    for title, fig in sections:
+        parts.append(f"<h2>{html.escape(title)}</h2>")
+        if isinstance(fig, str):
+            parts.append(f"<p class='note'>{html.escape(fig)}</p>")
+            continue
+        parts.append(fig.to_html(include_plotlyjs="inline" if first else False, full_html=False))
+        first = False
+    parts.append("<h2>Trials</h2>" + _trial_table(study, tests))
+    body = "\n".join(parts)
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>hpsearch: {html.escape(name)}</title><style>{_CSS}</style></head>"
+        f"<body>{body}</body></html>"
+    )
+
+
+def write_report(url: str, name: str, path: Path) -> Path:
+    path.write_text(build_report(url, name), encoding="utf-8")
+    return path
+
+
+def _summary(study: optuna.Study, t: Tradeoff, tests: dict[int, dict[str, Any]]) -> str:
+    attrs = study.user_attrs
+    cfg = attrs.get("hpsearch:config", {})
+    data = attrs.get("hpsearch:dataset", {})
+    counts: dict[str, int] = {}
+    for tr in study.get_trials(deepcopy=False):
+        counts[tr.state.name.lower()] = counts.get(tr.state.name.lower(), 0) + 1
+    baseline = next((c for c in t.candidates if c.baseline), None)
+    items = [
+        ("space", attrs.get("hpsearch:space")),
+        (
+            "dataset",
+            f"{data.get('description')} — {data.get('train')} train / "
+            f"{data.get('validation')} validation / {data.get('test')} test",
+        ),
+        (
+            "sampler / pruner",
+            f"{cfg.get('sampler', {}).get('name')} / {cfg.get('pruner', {}).get('name')}",
+        ),
+        ("budget", json.dumps(cfg.get("budget", {}))),
+        ("trials", ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))),
+        ("objective", f"{t.metric} ({'maximize' if t.maximize else 'minimize'}), validation split"),
+        (
+            "baseline (tutorial)",
+            "-"
+            if baseline is None
+            else f"trial {baseline.number}: {t.metric} {baseline.value:.4f}, "
+            f"gap {baseline.gap:.4f}",
+        ),
+        (
+            "pick",
+            "none"
+            if t.pick is None
+            else f"trial {t.pick.number}: {t.metric} {t.pick.value:.4f}, {t.gap_measure} gap "
+            f"{t.pick.gap:.4f} (max {t.max_gap:g}) — {t.reason}",
+        ),
+    ]
+    if t.pick is not None and t.pick.number in tests:
+        r = tests[t.pick.number]
+        items.append(
+            (
+                "TEST split (measured once)",
+                f"trial {t.pick.number}: test accuracy {r['test_accuracy']:.4f}, "
+                f"test loss {r['test_loss']:.4f} on {r['test_size']} reviews",
+            )
+        )
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in items
+    )
+    return f"<table>{rows}</table>"
+
+
+def _trial_table(study: optuna.Study, tests: dict[int, dict[str, Any]]) -> str:
+    head = (
+        "#",
+        "state",
+        "value",
+        "why stopped",
+        "epochs",
+        "best epoch",
+        "loss gap",
+        "accuracy gap",
+        "params",
+        "TEST accuracy (once)",
+    )
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        r = trial_row(t)
+        test = tests.get(t.number)
+        cells = [
+            f"{r['number']}{' (baseline)' if r['baseline'] else ''}",
+            r["state"],
+            _fmt(r["value"]),
+            r["stop_reason"] or "",
+            _fmt(r["epochs"]),
+            _fmt(r["best_epoch"]),
+            _fmt(r["gap_loss"]),
+            _fmt(r["gap_accuracy"]),
+            ", ".join(
+                f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in r["params"].items()
+            ),
+        ]
+        tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+        tds += f"<td class='test'>{_fmt(test['test_accuracy']) if test else ''}</td>"
+        rows.append(f"<tr>{tds}</tr>")
+    ths = "".join(f"<th>{h}</th>" for h in head)
+    return f"<table><tr>{ths}</tr>{''.join(rows)}</table>"
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
