@@ -350,6 +350,44 @@ def evaluate(study: str, storage: str, number: int | None) -> None:
     )
 
 
+@cli.command()
+@click.argument("study")
+@_storage_option
+@click.option("--trial", "number", type=int, help="Trial number (default: the tradeoff pick).")
+@click.option("-o", "--output", help="File to write (default train_best.py / train_best.json).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["script", "json"]),
+    default="script",
+    show_default=True,
+    help="A training script, or the configuration alone.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the output file.")
+@_debug_option
+def export(
+    study: str, storage: str, number: int | None, output: str | None, fmt: str, force: bool
+) -> None:
+    """Export a trial of STUDY as a standalone training script (Keras/TensorFlow/NumPy only).
+
+    The script trains the chosen configuration with the trial's seed, prints validation and
+    test metrics, and saves a .keras model (raw review strings in, for text datasets).
+
+    \b
+    Example:
+      hpsearch export quickstart -o train_best.py
+      python train_best.py --epochs 5
+    """
+    from pathlib import Path
+
+    from search.export import export as run_export
+
+    _quiet_tensorflow()
+    default = "train_best.py" if fmt == "script" else "train_best.json"
+    path, config = run_export(storage, study, number, Path(output or default), fmt, force)
+    out.print(f"wrote {path}: trial {config['trial']} of {config['study']} ({config['space']})")
+
+
 def _print_trials(rows: list[dict[str, Any]], title: str) -> None:
     table = Table(
         "#",

@@ -243,6 +243,16 @@ class StudyConfig:
         """Build and validate a config from a TOML-shaped dict; raises ConfigError."""
         return _parse(raw, source)
 
+    def with_absolute_paths(self) -> StudyConfig:
+        """Data paths made absolute, so a stored config works from any directory."""
+        d = self.dataset
+
+        def absolute(p: str | None) -> str | None:
+            return str(Path(p).expanduser().resolve()) if p else None
+
+        dataset = dataclasses.replace(d, path=absolute(d.path), test_path=absolute(d.test_path))
+        return dataclasses.replace(self, dataset=dataset)
+
     def replace(self, **changes: Any) -> StudyConfig:
         """A copy with top-level fields changed, validated again."""
         return _validated(dataclasses.replace(self, **changes))

@@ -73,6 +73,7 @@ class Prepared:
 
 def prepare(cfg: StudyConfig) -> Prepared:
     """Validate what needs libraries (space, ranges, sampler, pruner, data, storage)."""
+    cfg = cfg.with_absolute_paths()
     where = cfg.source
     extra = [Path(where).resolve().parent.parent / "spaces"] if where.endswith(".toml") else []
     space = load_space(cfg.space, extra)

@@ -151,3 +151,18 @@ def test_ranges_narrow_what_suggest_asks() -> None:
 def test_bad_ranges(ranges: dict[str, RangeOverride], expected: str) -> None:
     with pytest.raises(ConfigError, match=expected):
         check_ranges(load_space("lstm_dropout"), ranges, "f.toml")
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_every_space_exports_a_script_that_builds_its_model(name: str) -> None:
+    from search.export import render_script
+
+    space = load_space(name)
+    config = {"study": "s", "trial": 0, "params": space.baseline, "output": "m.keras"}
+    text = render_script(config, space.build_model)
+    namespace: dict[str, object] = {"__name__": "exported"}
+    exec(compile(text, f"{name}-export.py", "exec"), namespace)
+    build = namespace["build_model"]
+    model = build(namespace["PARAMS"], SimpleNamespace(vocab_size=40, maxlen=10))  # type: ignore[operator]
+    assert model.output_shape == (None, 1)
+    assert "import search" not in text and "from search" not in text

@@ -36,6 +36,31 @@ class Dataset:
     synthetic: bool = False
     vocabulary: tuple[str, ...] | None = None
 
+    @classmethod
+    def from_arrays(
+        cls,
+        description: str,
+        arrays: dict[str, np.ndarray],
+        vocab_size: int,
+        maxlen: int,
+        synthetic: bool = False,
+    ) -> Dataset:
+        """A Dataset from the array dict a source's loader returns."""
+        vocabulary = arrays.get("vocabulary")
+        return cls(
+            description=description,
+            x_train=arrays["x_train"],
+            y_train=arrays["y_train"],
+            x_val=arrays["x_val"],
+            y_val=arrays["y_val"],
+            x_test=arrays.get("x_test"),
+            y_test=arrays.get("y_test"),
+            vocab_size=vocab_size,
+            maxlen=maxlen,
+            synthetic=synthetic,
+            vocabulary=None if vocabulary is None else tuple(str(w) for w in vocabulary),
+        )
+
     def summary(self) -> dict[str, Any]:
         """Sizes and settings, for notes and the study's user attributes."""
         return {

@@ -23,8 +23,6 @@ _HOW = (
 
 
 def load_imdb(cfg: DatasetConfig, seed: int) -> Dataset:
-    import keras
-
     path = "imdb.npz"
     if cfg.path:
         p = Path(cfg.path).expanduser().resolve()
@@ -32,28 +30,42 @@ def load_imdb(cfg: DatasetConfig, seed: int) -> Dataset:
             raise DataError(f"{cfg.path}: no such file; {_HOW}")
         path = str(p)
     try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(
-            path=path, num_words=cfg.num_words
+        arrays = imdb_arrays(
+            path, cfg.num_words, cfg.maxlen, cfg.validation_split, cfg.max_samples, seed
         )
     except Exception as exc:  # download errors come as many types (URLError, OSError, ...)
         reason = " ".join(str(exc).split())[:200]
         raise DataError(f"cannot load the Keras IMDB data ({reason}); {_HOW}") from None
-    y_train = np.asarray(y_train, dtype="int32")
-    picked = subsample(y_train, cfg.max_samples, seed)
-    keep, val = stratified_split(y_train[picked], cfg.validation_split, seed)
-
-    def pad(seqs: object) -> np.ndarray:
-        return keras.utils.pad_sequences(seqs, maxlen=cfg.maxlen)  # type: ignore[arg-type]
-
-    x_all = pad(x_train)[picked]
-    return Dataset(
-        description=f"keras.datasets.imdb (top {cfg.num_words} words)",
-        x_train=x_all[keep],
-        y_train=y_train[picked][keep],
-        x_val=x_all[val],
-        y_val=y_train[picked][val],
-        x_test=pad(x_test),
-        y_test=np.asarray(y_test, dtype="int32"),
-        vocab_size=cfg.num_words,
-        maxlen=cfg.maxlen,
+    return Dataset.from_arrays(
+        f"keras.datasets.imdb (top {cfg.num_words} words)", arrays, cfg.num_words, cfg.maxlen
     )
+
+
+# Copied verbatim into exported training scripts (search.export): NumPy and Keras only.
+def imdb_arrays(
+    path: str,
+    num_words: int,
+    maxlen: int,
+    validation_split: float,
+    max_samples: int | None,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """The tutorial's loading: top ``num_words`` words, front-padded to ``maxlen``, then a
+    seeded stratified validation split of the training half."""
+    import keras
+
+    (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(
+        path=path, num_words=num_words
+    )
+    y_train = np.asarray(y_train, dtype="int32")
+    picked = subsample(y_train, max_samples, seed)
+    keep, val = stratified_split(y_train[picked], validation_split, seed)
+    x_all = keras.utils.pad_sequences(x_train, maxlen=maxlen)[picked]
+    return {
+        "x_train": x_all[keep],
+        "y_train": y_train[picked][keep],
+        "x_val": x_all[val],
+        "y_val": y_train[picked][val],
+        "x_test": keras.utils.pad_sequences(x_test, maxlen=maxlen),
+        "y_test": np.asarray(y_test, dtype="int32"),
+    }

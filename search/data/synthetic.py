@@ -39,19 +39,35 @@ def generate(n: int, num_words: int, maxlen: int, seed: int) -> tuple[np.ndarray
 
 
 def load_synthetic(cfg: DatasetConfig, seed: int) -> Dataset:
-    num_words = max(cfg.num_words, 3 + 2 * _SENTIMENT_TOKENS + 10)
-    x, y = generate(cfg.samples, num_words, cfg.maxlen, seed)
-    keep, val = stratified_split(y, cfg.validation_split, seed)
-    x_test, y_test = generate(cfg.test_samples, num_words, cfg.maxlen, seed + 1)
-    return Dataset(
-        description=f"synthetic ({cfg.samples} generated sequences, not real reviews)",
-        x_train=x[keep],
-        y_train=y[keep],
-        x_val=x[val],
-        y_val=y[val],
-        x_test=x_test if cfg.test_samples else None,
-        y_test=y_test if cfg.test_samples else None,
-        vocab_size=num_words,
-        maxlen=cfg.maxlen,
+    arrays = synthetic_arrays(
+        cfg.samples, cfg.test_samples, cfg.num_words, cfg.maxlen, cfg.validation_split, seed
+    )
+    return Dataset.from_arrays(
+        f"synthetic ({cfg.samples} generated sequences, not real reviews)",
+        arrays,
+        synthetic_vocab_size(cfg.num_words),
+        cfg.maxlen,
         synthetic=True,
     )
+
+
+def synthetic_vocab_size(num_words: int) -> int:
+    return max(num_words, 3 + 2 * _SENTIMENT_TOKENS + 10)
+
+
+def synthetic_arrays(
+    samples: int,
+    test_samples: int,
+    num_words: int,
+    maxlen: int,
+    validation_split: float,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """Generated train/validation (and test) arrays, fully determined by ``seed``."""
+    vocab = synthetic_vocab_size(num_words)
+    x, y = generate(samples, vocab, maxlen, seed)
+    keep, val = stratified_split(y, validation_split, seed)
+    arrays = {"x_train": x[keep], "y_train": y[keep], "x_val": x[val], "y_val": y[val]}
+    if test_samples:
+        arrays["x_test"], arrays["y_test"] = generate(test_samples, vocab, maxlen, seed + 1)
+    return arrays

@@ -11,6 +11,7 @@ import csv
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,19 +39,8 @@ def load_text(cfg: DatasetConfig, seed: int) -> Dataset:
     if arrays is None:
         arrays = _build(cfg, seed)
         cache_save(key, arrays)
-    has_test = "x_test" in arrays
-    vocabulary = tuple(str(w) for w in arrays["vocabulary"])
-    return Dataset(
-        description=f"{cfg.kind} {cfg.path}",
-        x_train=arrays["x_train"],
-        y_train=arrays["y_train"],
-        x_val=arrays["x_val"],
-        y_val=arrays["y_val"],
-        x_test=arrays["x_test"] if has_test else None,
-        y_test=arrays["y_test"] if has_test else None,
-        vocab_size=len(vocabulary),
-        maxlen=cfg.maxlen,
-        vocabulary=vocabulary,
+    return Dataset.from_arrays(
+        f"{cfg.kind} {cfg.path}", arrays, len(arrays["vocabulary"]), cfg.maxlen
     )
 
 
@@ -130,17 +120,37 @@ def _source_files(cfg: DatasetConfig) -> list[Path]:
 
 
 def _build(cfg: DatasetConfig, seed: int) -> dict[str, np.ndarray]:
-    (texts, labels), test = read_reviews(cfg)
-    picked = subsample(labels, cfg.max_samples, seed)
+    train, test = read_reviews(cfg)
+    return vectorize_reviews(
+        train, test, cfg.num_words, cfg.maxlen, cfg.validation_split, cfg.max_samples, seed
+    )
+
+
+# The functions below are copied verbatim into exported training scripts (search.export):
+# they use only the standard library, NumPy and Keras.
+
+
+def vectorize_reviews(
+    train: Reviews,
+    test: Reviews | None,
+    num_words: int,
+    maxlen: int,
+    validation_split: float,
+    max_samples: int | None,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """Subsample, split (seeded, stratified), fit the vocabulary on the training part only,
+    and encode every split as front-padded integer sequences."""
+    texts, labels = train
+    picked = subsample(labels, max_samples, seed)
     texts, labels = [texts[i] for i in picked], labels[picked]
-    keep, val = stratified_split(labels, cfg.validation_split, seed)
+    keep, val = stratified_split(labels, validation_split, seed)
     if len(val) == 0 or len(keep) == 0:
         raise DataError(
-            f"{cfg.path}: {len(labels)} reviews leave an empty split at validation_split="
-            f"{cfg.validation_split}"
+            f"{len(labels)} reviews leave an empty split at validation_split={validation_split}"
         )
     train_texts = [texts[i] for i in keep]
-    encode, vocabulary = fit_vectorizer(train_texts, cfg.num_words, cfg.maxlen)
+    encode, vocabulary = fit_vectorizer(train_texts, num_words, maxlen)
     arrays = {
         "x_train": encode(train_texts),
         "y_train": labels[keep],
@@ -167,3 +177,23 @@ def fit_vectorizer(train_texts: list[str], num_words: int, maxlen: int):  # type
         return keras.utils.pad_sequences(seqs, maxlen=maxlen, padding="pre", truncating="pre")
 
     return encode, list(layer.get_vocabulary())
+
+
+def raw_text_model(model: Any, vocabulary: list[str], maxlen: int) -> Any:
+    """Wrap a trained sequence model so it takes raw review strings.
+
+    The fitted vocabulary travels inside a TextVectorization layer; its output is moved to
+    the front and cut to the last ``maxlen`` tokens with ``keras.ops`` (what
+    ``pad_sequences`` does by default), which saves and loads with stock Keras alone.
+    """
+    import keras
+    from keras import ops
+
+    vectorize = keras.layers.TextVectorization(output_mode="int", vocabulary=vocabulary[2:])
+    text = keras.Input(shape=(), dtype="string", name="review")
+    tokens = ops.cast(vectorize(text), "int32")
+    lengths = ops.cast(ops.count_nonzero(tokens, axis=1), "int32")
+    index = ops.expand_dims(lengths, 1) - maxlen + ops.expand_dims(ops.arange(maxlen), 0)
+    picked = ops.take_along_axis(tokens, ops.maximum(index, 0), axis=1)
+    padded = ops.where(index >= 0, picked, ops.zeros_like(picked))
+    return keras.Model(text, model(padded), name="text_classifier")

@@ -1,0 +1,274 @@
+"""Export a trial as a standalone training script (or its configuration as JSON).
+
+The script needs only Keras, TensorFlow, NumPy and the standard library. Its code is not a
+hand-kept template: the model is the space module's own ``build_model``, and the data,
+compile and fit steps are the engine's own functions, copied in with
+:func:`inspect.getsource`. So the script cannot drift from what the search ran. Values
+(params, paths, names) go in only as Python literals checked with :func:`ast.literal_eval`,
+never as code.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import pprint
+import re
+import textwrap
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from search.config import StudyConfig
+from search.errors import ConfigError, StorageError
+from search.evaluate import chosen_params, chosen_trial, study_config
+from search.queries import best_trial, load, value_of
+from search.spaces import Space, load_space
+from search.store import EpochLog
+
+_HEADER = '''#!/usr/bin/env python3
+"""Train the configuration an hpsearch study chose, without hpsearch.
+
+Standalone: needs only Keras, TensorFlow and NumPy. With the same seed on CPU it repeats
+the trial's per-epoch validation numbers; it prints validation and test metrics and saves
+the model as .keras (for text datasets the model takes raw review strings). CONFIG below
+says which study, trial and data it came from.
+
+    python train_best.py --help
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+'''
+
+_GLUE = '''
+
+class DataError(Exception):
+    """The dataset cannot be read or does not have the expected shape."""
+
+
+class PrintEpoch(keras.callbacks.Callback):
+    """Prints every epoch's metrics at full precision (compare with the study's store)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        shown = " ".join(f"{k}={float(v)!r}" for k, v in sorted((logs or {}).items()))
+        print(f"epoch {epoch + 1}: {shown}", flush=True)
+
+
+def load_data(data_path: str | None, test_path: str | None) -> SimpleNamespace:
+    """The study's dataset, split with the study's seed (see CONFIG["dataset"])."""
+    d, seed = CONFIG["dataset"], CONFIG["study_seed"]
+    common = (d["maxlen"], d["validation_split"])
+    if d["kind"] == "synthetic":
+        arrays = synthetic_arrays(d["samples"], d["test_samples"], d["num_words"], *common, seed)
+        vocab_size = synthetic_vocab_size(d["num_words"])
+    elif d["kind"] == "imdb":
+        path = data_path or d.get("path") or "imdb.npz"
+        arrays = imdb_arrays(path, d["num_words"], *common, d.get("max_samples"), seed)
+        vocab_size = d["num_words"]
+    else:
+        root = Path(data_path or d["path"])
+        if d["kind"] == "csv":
+            train = read_csv(root, d["text_column"], d["label_column"])
+            test_file = test_path or d.get("test_path")
+            columns = (d["text_column"], d["label_column"])
+            test = read_csv(Path(test_file), *columns) if test_file else None
+        else:
+            train = read_folder(root / "train")
+            test = read_folder(root / "test") if (root / "test").is_dir() else None
+        arrays = vectorize_reviews(train, test, d["num_words"], *common, d.get("max_samples"), seed)
+        vocab_size = len(arrays["vocabulary"])
+    vocabulary = arrays.get("vocabulary")
+    return SimpleNamespace(
+        x_train=arrays["x_train"], y_train=arrays["y_train"],
+        x_val=arrays["x_val"], y_val=arrays["y_val"],
+        x_test=arrays.get("x_test"), y_test=arrays.get("y_test"),
+        vocab_size=vocab_size, maxlen=d["maxlen"],
+        vocabulary=None if vocabulary is None else [str(w) for w in vocabulary],
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=f"Train trial {CONFIG['trial']} of study {CONFIG['study']!r} "
+        f"(space {CONFIG['space']}) without hpsearch."
+    )
+    parser.add_argument("--epochs", type=int, default=CONFIG["training"]["max_epochs"],
+                        help="most epochs to train (early stopping may end sooner)")
+    parser.add_argument("--data", help="training data path (CSV, aclImdb folder or imdb.npz)")
+    parser.add_argument("--test-data", help="test CSV (csv datasets only)")
+    parser.add_argument("--output", default=CONFIG["output"], help="where to save the .keras model")
+    args = parser.parse_args(argv)
+
+    data = load_data(args.data, args.test_data)
+    settings = SimpleNamespace(**{**CONFIG["training"], "max_epochs": args.epochs})
+    seed_everything(CONFIG["trial_seed"])
+    model = compile_model(build_model(PARAMS, data), PARAMS)
+    stopper = early_stopping(settings)
+    fit(model, PARAMS, data, settings, [PrintEpoch(), stopper])
+    print(f"best epoch: {stopper.best_epoch + 1}")
+    val_loss, val_acc = model.evaluate(data.x_val, data.y_val, batch_size=256, verbose=0)
+    print(f"validation: loss={val_loss!r} accuracy={val_acc!r}")
+    if data.x_test is not None:
+        test_loss, test_acc = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
+        print(f"test: loss={test_loss!r} accuracy={test_acc!r}")
+    if data.vocabulary is not None:
+        model = raw_text_model(model, data.vocabulary, data.maxlen)
+    model.save(args.output)
+    print(f"saved {args.output}")
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def engine_functions() -> list[Callable[..., Any]]:
+    """The engine functions every exported script carries, in dependency order."""
+    from search.data import base, imdb, synthetic, text
+    from search.knobs import make_optimizer
+    from search.trial import compile_model, early_stopping, fit, seed_everything
+
+    return [
+        base.stratified_split,
+        base.subsample,
+        base.binary_labels,
+        text.read_csv,
+        text.read_folder,
+        text.fit_vectorizer,
+        text.vectorize_reviews,
+        text.raw_text_model,
+        imdb.imdb_arrays,
+        synthetic.generate,
+        synthetic.synthetic_vocab_size,
+        synthetic.synthetic_arrays,
+        make_optimizer,
+        seed_everything,
+        compile_model,
+        early_stopping,
+        fit,
+    ]
+
+
+def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str) -> dict[str, Any]:
+    """The JSON-able description of one trial: what the script needs, and provenance."""
+    cfg = study_config(study, url)
+    space = prepare_space(cfg)
+    params = chosen_params(space.suggest, trial)
+    dataset = {k: v for k, v in cfg.to_dict()["dataset"].items() if v is not None}
+    es = cfg.early_stopping
+    return {
+        "study": study.study_name,
+        "trial": trial.number,
+        "value": value_of(trial),
+        "metric": cfg.monitor,
+        "space": space.name,
+        "params": params,
+        "dataset": dataset,
+        "study_seed": cfg.seed,
+        "trial_seed": int(trial.user_attrs["seed"]),
+        "training": {
+            "monitor": cfg.monitor,
+            "direction": cfg.objective.resolved_direction(),
+            "patience": es.patience,
+            "min_delta": es.min_delta,
+            "restore_best_weights": es.restore_best_weights,
+            "max_epochs": cfg.budget.max_epochs,
+        },
+        "output": re.sub(r"[^A-Za-z0-9_.-]", "_", f"{study.study_name}-trial{trial.number}")
+        + ".keras",
+        "versions": {p: _version(p) for p in ("keras", "tensorflow", "optuna", "hpsearch")},
+    }
+
+
+def prepare_space(cfg: StudyConfig) -> Space:
+    """The study's space module (imports Keras)."""
+    return load_space(cfg.space)
+
+
+def render_script(config: dict[str, Any], build_model: Callable[..., Any]) -> str:
+    """The standalone script's text for ``config`` and the space's ``build_model``."""
+    from search.data import synthetic
+
+    parts = [
+        _HEADER,
+        "CONFIG = " + _literal({k: v for k, v in config.items() if k != "params"}),
+        "",
+        "# The chosen hyperparameters.",
+        "PARAMS = " + _literal(config["params"]),
+        "",
+        f"_SENTIMENT_TOKENS = {synthetic._SENTIMENT_TOKENS!r}",
+        "",
+    ]
+    for fn in [*engine_functions(), build_model]:
+        parts += ["", textwrap.dedent(inspect.getsource(fn)).rstrip(), ""]
+    parts.append(_GLUE)
+    return "\n".join(parts)
+
+
+def export(
+    url: str,
+    name: str,
+    number: int | None,
+    output: Path,
+    fmt: str = "script",
+    force: bool = False,
+) -> tuple[Path, dict[str, Any]]:
+    """Write trial ``number`` (default: the tradeoff pick, else the best trial) of a study."""
+    if fmt not in ("script", "json"):
+        raise ConfigError(f"--format {fmt!r} is unknown; allowed: script, json")
+    if output.exists() and not force:
+        raise ConfigError(f"{output} exists; pass --force to overwrite it")
+    study = load(url, name)
+    log = EpochLog(url)
+    try:
+        trial = chosen_trial(study, log, number)
+    except StorageError:
+        if number is not None:
+            raise
+        best = best_trial(study)  # no pick within the gap limit: fall back to the best
+        if best is None or best.state != TrialState.COMPLETE:
+            raise StorageError(f"study {name!r} has no completed trial to export") from None
+        trial = best
+    finally:
+        log.dispose()
+    config = export_config(study, trial, url)
+    if fmt == "json":
+        text = json.dumps(config, indent=2, sort_keys=True) + "\n"
+    else:
+        text = render_script(config, prepare_space(study_config(study, url)).build_model)
+    output.write_text(text, encoding="utf-8")
+    if fmt == "script":
+        output.chmod(0o755)
+    return output, config
+
+
+def _literal(value: Any) -> str:
+    """A Python literal for ``value``; refuses anything that would not read back the same."""
+    text = pprint.pformat(value, indent=1, width=96, sort_dicts=True)
+    if ast.literal_eval(text) != value:
+        raise StorageError(f"cannot write {value!r} as a Python literal")
+    return text
+
+
+def _version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None

@@ -1,0 +1,181 @@
+"""Export: a standalone script that reproduces the trial, takes raw text, and is injection-safe."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import imdb_csv
+
+# Runs the exported script with hpsearch made unimportable, so any import of it fails.
+RUNNER = (
+    "import runpy, sys\n"
+    "for name in ('search', 'hpsearch', 'hpsearch_spaces'):\n"
+    "    sys.modules[name] = None\n"
+    "sys.argv = [sys.argv[1], *sys.argv[2:]]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+
+
+def run_script(script: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", RUNNER, str(script), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
+    )
+
+
+def epochs_printed(stdout: str) -> dict[int, float]:
+    return {
+        int(m.group(1)): float(m.group(2))
+        for m in re.finditer(r"^epoch (\d+): .*val_loss=([-\d.e]+)", stdout, re.M)
+    }
+
+
+STUDY = """
+name = {name}
+space = "lstm_dropout"
+seed = 4
+[dataset]
+kind = "csv"
+path = {train}
+test_path = {test}
+max_samples = 200
+num_words = 600
+maxlen = 40
+[sampler]
+name = "random"
+[pruner]
+name = "none"
+[budget]
+n_trials = 2
+max_epochs = 3
+[ranges]
+lstm_units = {{ low = 8, high = 100 }}
+embedding_dim = [16, 32]
+"""
+
+
+def test_exported_script_reproduces_the_trial_and_saves_a_text_model(
+    cli, study_file, tmp_path: Path
+) -> None:
+    train, test = imdb_csv("train.csv"), imdb_csv("test.csv")
+    text = STUDY.format(name='"ex"', train=json.dumps(str(train)), test=json.dumps(str(test)))
+    assert cli("run", str(study_file(text))).code == 0
+    r = cli("export", "ex", "--trial", "1", "-o", "train_best.py")
+    assert r.code == 0, r.err
+    script = tmp_path / "train_best.py"
+    source = script.read_text()
+    assert not re.search(r"^\s*(import|from)\s+(search|hpsearch)", source, re.M)
+
+    done = run_script(script, "--output", "model.keras", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = epochs_printed(done.stdout)
+    with sqlite3.connect("hpsearch.db") as conn:
+        stored = dict(
+            conn.execute(
+                "SELECT epoch, val_loss FROM hpsearch_epochs "
+                "WHERE study_name='ex' AND trial_number=1"
+            ).fetchall()
+        )
+    assert printed.keys() == stored.keys()
+    for epoch, val_loss in stored.items():
+        assert printed[epoch] == pytest.approx(val_loss, abs=1e-6)
+    assert "validation: loss=" in done.stdout and "test: loss=" in done.stdout
+
+    import keras
+
+    model = keras.models.load_model(tmp_path / "model.keras")
+    scores = model.predict(np.array(["a moving, beautiful film", "dull"], dtype=object), verbose=0)
+    assert scores.shape == (2, 1) and ((scores >= 0) & (scores <= 1)).all()
+
+    r = cli("export", "ex", "--format", "json", "-o", "best.json")
+    config = json.loads((tmp_path / "best.json").read_text())
+    assert config["study"] == "ex" and config["space"] == "lstm_dropout"
+    assert config["dataset"]["path"] == str(train) and config["study_seed"] == 4
+    assert set(config["versions"]) >= {"keras", "tensorflow", "optuna"}
+    assert config["params"]["optimizer"] in ("adam", "rmsprop", "nadam", "sgd")
+
+
+HOSTILE_SPACE = '''
+"""A space whose categorical values are hostile strings."""
+from __future__ import annotations
+import keras
+from search.knobs import TRAINING_BASELINE
+
+EVIL = "__import__('os').system('touch pwned')" + chr(10) + chr(34) * 3 + chr(39) * 3
+BASELINE = {"tag": EVIL, **TRAINING_BASELINE}
+
+
+def suggest(trial):
+    return {"tag": trial.suggest_categorical("tag", [EVIL, "plain"]), **TRAINING_BASELINE}
+
+
+def build_model(params, data):
+    return keras.Sequential([
+        keras.Input(shape=(data.maxlen,), dtype="int32"),
+        keras.layers.Embedding(data.vocab_size, 4),
+        keras.layers.GlobalAveragePooling1D(),
+        keras.layers.Dense(1, activation="sigmoid", name="out_" + str(len(params["tag"]))),
+    ])
+'''
+
+
+def test_hostile_names_paths_and_values_stay_data(cli, study_file, tmp_path: Path) -> None:
+    (tmp_path / "hostile.py").write_text(HOSTILE_SPACE)
+    folder = tmp_path / 'we\'ird "dir"'
+    folder.mkdir()
+    shutil.copy(imdb_csv("test.csv"), folder / "r.csv")
+    name = "x\"'\n__import__('os').system('touch pwned')"
+    text = (
+        f"name = {json.dumps(name)}\nspace = {json.dumps(str(tmp_path / 'hostile.py'))}\n"
+        f'[dataset]\nkind = "csv"\npath = {json.dumps(str(folder / "r.csv"))}\n'
+        "max_samples = 80\nnum_words = 200\nmaxlen = 12\n"
+        '[pruner]\nname = "none"\n[budget]\nn_trials = 1\nmax_epochs = 1\n'
+    )
+    assert cli("run", str(study_file(text))).code == 0
+    r = cli("export", name, "-o", "s.py")
+    assert r.code == 0, r.err
+    done = run_script(tmp_path / "s.py", "--output", "m.keras", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not (tmp_path / "pwned").exists()
+    assert "'tag': " in (tmp_path / "s.py").read_text()
+
+
+def test_export_errors(cli, study_file, tmp_path: Path) -> None:
+    text = (
+        'name = "e"\nspace = "lstm_dropout"\nbaseline = false\n'
+        "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 6\n"
+        '[pruner]\nname = "none"\n'
+        "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nlstm_units = {low = 2, high = 4}\n"
+        "batch_size = [32]\n"
+    )
+    assert cli("run", str(study_file(text))).code == 0
+    cases = [
+        (("export", "nope"), "no study 'nope'"),
+        (("export", "e", "--trial", "3"), "trial 3 is out of range"),
+    ]
+    for args, expected in cases:
+        r = cli(*args)
+        assert r.code != 0 and expected in r.err and r.err.count("\n") == 1
+    assert cli("export", "e", "-o", "t.py").code == 0
+    r = cli("export", "e", "-o", "t.py")
+    assert r.code == 2 and "t.py exists; pass --force" in r.err
+    assert cli("export", "e", "-o", "t.py", "--force").code == 0
+    # a trial that did not complete
+    import optuna
+
+    study = optuna.load_study(study_name="e", storage="sqlite:///hpsearch.db")
+    study.tell(study.ask(), state=optuna.trial.TrialState.PRUNED)
+    r = cli("export", "e", "--trial", "1", "-o", "u.py")
+    assert r.code == 1 and "trial 1 of 'e' is pruned, not complete" in r.err
