@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from search.errors import HpsearchError
+from search.signals import INTERRUPTED, interruptible
 
 DEFAULT_STORAGE = "sqlite:///hpsearch.db"
 # Off a terminal (pipes, CI logs) rich would wrap tables at 80 columns; give them room.
@@ -68,6 +69,13 @@ def cli() -> None:
     "--data", default=None, help="Point the study at a CSV, an aclImdb folder or imdb.npz."
 )
 @click.option("--maxlen", type=click.IntRange(min=1), help="Override dataset.maxlen (tokens).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local worker processes sharing the study's budget.",
+)
 @_debug_option
 def run(
     study_file: str,
@@ -77,6 +85,7 @@ def run(
     storage: str | None,
     data: str | None,
     maxlen: int | None,
+    workers: int,
 ) -> None:
     """Create or resume the study in STUDY_FILE and run the rest of its budget.
 
@@ -110,11 +119,69 @@ def run(
     )
     if prep.baseline_note:
         out.print(prep.baseline_note)
-    study = run_study(prep, RichReporter(out, cfg.monitor))
+    with interruptible():
+        if workers == 1:
+            study = run_study(prep, RichReporter(out, cfg.monitor))
+        else:
+            from search.workers import run_workers
+
+            study = run_workers(prep, workers, out)
     rows = [r for r in map(trial_row, study.get_trials(deepcopy=False)) if r["value"] is not None]
     reverse = cfg.objective.resolved_direction() == "maximize"
     rows.sort(key=lambda r: r["value"], reverse=reverse)
     _print_trials(rows[:5], title=f"best trials of {cfg.name} ({cfg.monitor})")
+
+
+@cli.command()
+@click.argument("study_file")
+@click.option("--trials", "n_trials", type=click.IntRange(min=1), help="Override budget.n_trials.")
+@click.option("--storage", default=None, help="Override the study file's storage URL.")
+@_debug_option
+def create(study_file: str, n_trials: int | None, storage: str | None) -> None:
+    """Create (or update the budget of) the study in STUDY_FILE without running trials.
+
+    Then start workers on it, here or on other machines.
+
+    \b
+    Example:
+      hpsearch create studies/imdb-cnn-lstm.toml --storage postgresql+psycopg://me@db/hpsearch
+      hpsearch worker imdb-cnn-lstm --storage postgresql+psycopg://me@db/hpsearch
+    """
+    from search.config import apply_overrides, load_study_file
+    from search.runner import prepare, start_study
+
+    cfg = apply_overrides(load_study_file(study_file), n_trials=n_trials, storage=storage)
+    _quiet_tensorflow()
+    study, budget = start_study(prepare(cfg))
+    claimed, total = budget.state()
+    out.print(f"study {study.study_name} in {cfg.storage}: budget {total} trials, {claimed} taken")
+
+
+@cli.command()
+@click.argument("study")
+@_storage_option
+@click.option("--quiet", is_flag=True, help="No progress display (for scripts and job arrays).")
+@_debug_option
+def worker(study: str, storage: str, quiet: bool) -> None:
+    """Join STUDY in a shared store and run trials until its budget is spent.
+
+    Start as many as you like, on one machine or many (PostgreSQL for many machines):
+    the budget is for the whole study, and a dead worker's trial is retried by another.
+
+    \b
+    Example:
+      hpsearch worker imdb-cnn-lstm --storage postgresql+psycopg://me@db/hpsearch
+    """
+    _quiet_tensorflow()
+    from search.progress import RichReporter
+    from search.runner import SilentReporter, join_study, work
+
+    prep, opened, budget = join_study(storage, study)
+    reporter = SilentReporter() if quiet else RichReporter(out, prep.cfg.monitor)
+    with interruptible():
+        ran = work(prep, opened, budget, reporter)
+    if not quiet:
+        out.print(f"worker done: ran {ran} trials of {study}")
 
 
 @cli.command()
@@ -447,6 +514,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.INFO if _DEBUG else optuna.logging.ERROR)
+    if not _DEBUG:
+        import warnings
+
+        # Heartbeats and stale-trial retry are marked experimental by Optuna; say it once
+        # in the docs rather than on every start.
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     try:
         cli.main(args=args, prog_name="hpsearch", standalone_mode=False)
         return 0
@@ -460,7 +533,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("hpsearch: interrupted; the store is consistent, run again to resume", err=True)
-        return 130
+        return INTERRUPTED
 
 
 def entry_point() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import tomllib
 import types
 import typing
@@ -165,6 +166,25 @@ class BudgetConfig:
 
 
 @dataclass(frozen=True)
+class WorkersConfig:
+    """Fault handling for workers: heartbeats find a dead worker's trial, which is retried."""
+
+    heartbeat_interval: int = 10
+    grace_period: int = 30
+    max_retry: int = 1
+
+    def check(self, where: str) -> None:
+        _at_least(where, "workers.heartbeat_interval", self.heartbeat_interval, 1)
+        _at_least(where, "workers.max_retry", self.max_retry, 0)
+        if self.grace_period <= self.heartbeat_interval:
+            raise ConfigError(
+                f"{where}: workers.grace_period = {self.grace_period!r} must exceed "
+                f"workers.heartbeat_interval = {self.heartbeat_interval!r}; allowed: a larger "
+                "grace period (e.g. 3 heartbeats)"
+            )
+
+
+@dataclass(frozen=True)
 class RangeOverride:
     """Narrows one parameter of the space: ``low``/``high`` for numbers, or ``choices``."""
 
@@ -201,6 +221,7 @@ class StudyConfig:
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     tradeoff: TradeoffConfig = field(default_factory=TradeoffConfig)
+    workers: WorkersConfig = field(default_factory=WorkersConfig)
     ranges: dict[str, RangeOverride] = field(default_factory=dict)
     storage: str = "sqlite:///hpsearch.db"
     seed: int = 0
@@ -220,7 +241,7 @@ class StudyConfig:
             "seed": self.seed,
             "baseline": self.baseline,
         }
-        for section in ("dataset", "objective", "early_stopping", "budget", "tradeoff"):
+        for section in ("dataset", "objective", "early_stopping", "budget", "tradeoff", "workers"):
             out[section] = _drop_none(dataclasses.asdict(getattr(self, section)))
         for section in ("sampler", "pruner"):
             strategy: StrategyConfig = getattr(self, section)
@@ -248,7 +269,8 @@ class StudyConfig:
         d = self.dataset
 
         def absolute(p: str | None) -> str | None:
-            return str(Path(p).expanduser().resolve()) if p else None
+            # abspath, not resolve(): keep the user's own spelling through symlinks
+            return os.path.abspath(os.path.expanduser(p)) if p else None
 
         dataset = dataclasses.replace(d, path=absolute(d.path), test_path=absolute(d.test_path))
         return dataclasses.replace(self, dataset=dataset)
@@ -339,6 +361,7 @@ def _parse(raw: dict[str, Any], where: str) -> StudyConfig:
         ("early_stopping", EarlyStoppingConfig),
         ("budget", BudgetConfig),
         ("tradeoff", TradeoffConfig),
+        ("workers", WorkersConfig),
     ):
         if key in raw:
             kwargs[key] = _section(where, key, raw[key], klass)
@@ -382,6 +405,7 @@ def _validated(cfg: StudyConfig) -> StudyConfig:
     cfg.early_stopping.check(where, cfg.objective)
     cfg.budget.check(where)
     cfg.tradeoff.check(where)
+    cfg.workers.check(where)
     if cfg.objective.multi and cfg.pruner.name != "none":
         raise ConfigError(
             f"{where}: pruner.name = {cfg.pruner.name!r} with objective.multi = true: Optuna "

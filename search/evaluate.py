@@ -14,9 +14,8 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from search.config import StudyConfig
 from search.errors import DataError, StorageError
-from search.queries import load
+from search.queries import load, stored_config
 from search.store import EpochLog
 from search.tradeoff import analyse
 
@@ -34,14 +33,6 @@ class Evaluation:
     metric: str
     search_value: float | None
     retrained_value: float | None
-
-
-def study_config(study: optuna.Study, url: str) -> StudyConfig:
-    """The config a study was created with (stored at creation), pointed at ``url``."""
-    raw = study.user_attrs.get("hpsearch:config")
-    if not isinstance(raw, dict):
-        raise StorageError(f"study {study.study_name!r} was not created by hpsearch")
-    return StudyConfig.from_dict(raw, source=f"study {study.study_name!r}").replace(storage=url)
 
 
 def chosen_trial(study: optuna.Study, log: EpochLog, number: int | None) -> FrozenTrial:
@@ -79,7 +70,7 @@ def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
     study = load(url, name)
     log = EpochLog(url)
     trial = chosen_trial(study, log, number)
-    cfg = study_config(study, url)
+    cfg = stored_config(study, url)
     prep = prepare(cfg)
     data = prep.data
     if data.x_test is None or data.y_test is None:

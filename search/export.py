@@ -26,8 +26,8 @@ from optuna.trial import TrialState
 
 from search.config import StudyConfig
 from search.errors import ConfigError, StorageError
-from search.evaluate import chosen_params, chosen_trial, study_config
-from search.queries import best_trial, load, value_of
+from search.evaluate import chosen_params, chosen_trial
+from search.queries import best_trial, load, stored_config, value_of
 from search.spaces import Space, load_space
 from search.store import EpochLog
 
@@ -168,7 +168,7 @@ def engine_functions() -> list[Callable[..., Any]]:
 
 def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str) -> dict[str, Any]:
     """The JSON-able description of one trial: what the script needs, and provenance."""
-    cfg = study_config(study, url)
+    cfg = stored_config(study, url)
     space = prepare_space(cfg)
     params = chosen_params(space.suggest, trial)
     dataset = {k: v for k, v in cfg.to_dict()["dataset"].items() if v is not None}
@@ -252,7 +252,7 @@ def export(
     if fmt == "json":
         text = json.dumps(config, indent=2, sort_keys=True) + "\n"
     else:
-        text = render_script(config, prepare_space(study_config(study, url)).build_model)
+        text = render_script(config, prepare_space(stored_config(study, url)).build_model)
     output.write_text(text, encoding="utf-8")
     if fmt == "script":
         output.chmod(0o755)

@@ -10,6 +10,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from search.config import StudyConfig
 from search.errors import StorageError
 from search.store import open_storage
 
@@ -27,6 +28,14 @@ def load(url: str, name: str) -> optuna.Study:
             f"no study {name!r} in {url}; studies there: {', '.join(names) or 'none'}"
         )
     return optuna.load_study(study_name=name, storage=storage)
+
+
+def stored_config(study: optuna.Study, url: str) -> StudyConfig:
+    """The config a study was created with (stored at creation), pointed at ``url``."""
+    raw = study.user_attrs.get("hpsearch:config")
+    if not isinstance(raw, dict):
+        raise StorageError(f"study {study.study_name!r} was not created by hpsearch")
+    return StudyConfig.from_dict(raw, source=f"study {study.study_name!r}").replace(storage=url)
 
 
 def list_studies(url: str) -> list[dict[str, Any]]:
@@ -80,7 +89,8 @@ def trial_row(t: FrozenTrial) -> dict[str, Any]:
         "params": dict(t.params),
         "epochs": a.get("epochs"),
         "best_epoch": a.get("best_epoch"),
-        "stop_reason": a.get("stop_reason", "interrupted" if t.state == TrialState.FAIL else None),
+        # A failed trial without a reason was failed by the heartbeat: its worker died.
+        "stop_reason": a.get("stop_reason", "worker lost" if t.state == TrialState.FAIL else None),
         "fail_reason": a.get("fail_reason"),
         "train_loss": a.get("train_loss"),
         "val_loss": a.get("val_loss"),

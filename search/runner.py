@@ -7,6 +7,9 @@ storage are all checked in :func:`prepare` before :func:`run_study` creates anyt
 from __future__ import annotations
 
 import json
+import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -14,6 +17,7 @@ from typing import Protocol
 import optuna
 from optuna.trial import TrialState
 
+from search.budget import Budget
 from search.config import StudyConfig
 from search.data import Dataset, load_dataset
 from search.errors import StorageError, TrialDiverged
@@ -22,7 +26,6 @@ from search.store import EpochLog, check_storage, open_storage
 from search.strategies import make_pruner, make_sampler
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-"""Trial states that spend the budget: ``n_trials`` counts these, across every worker."""
 
 
 class Reporter(Protocol):
@@ -71,27 +74,61 @@ class Prepared:
         return None
 
 
-def prepare(cfg: StudyConfig) -> Prepared:
+def prepare(cfg: StudyConfig, sampler_seed: int | None = None) -> Prepared:
     """Validate what needs libraries (space, ranges, sampler, pruner, data, storage)."""
     cfg = cfg.with_absolute_paths()
     where = cfg.source
     extra = [Path(where).resolve().parent.parent / "spaces"] if where.endswith(".toml") else []
     space = load_space(cfg.space, extra)
     check_ranges(space, cfg.ranges, where)
-    sampler = make_sampler(cfg.sampler, cfg.seed, where, multi=cfg.objective.multi)
+    seed = cfg.seed if sampler_seed is None else sampler_seed
+    sampler = make_sampler(cfg.sampler, seed, where, multi=cfg.objective.multi)
     pruner = make_pruner(cfg.pruner, cfg.budget.max_epochs, where)
     check_storage(cfg.storage, create=True)
     data = load_dataset(cfg.dataset, cfg.seed)
     return Prepared(cfg, space, sampler, pruner, data)
 
 
-def run_study(prep: Prepared, reporter: Reporter | None = None) -> optuna.Study:
-    """Create or resume the study, enqueue the baseline once, run the remaining budget."""
-    cfg, reporter = prep.cfg, reporter or SilentReporter()
-    storage = open_storage(cfg.storage, create=True)
-    log = EpochLog(cfg.storage)
-    log.create()
-    study = optuna.create_study(
+def counted(study: optuna.Study) -> int:
+    """Trials that spend the budget: completed, pruned, or failed on a NaN loss.
+
+    Trials that were interrupted or whose worker died do not count: their slot goes back
+    to the budget (see :mod:`search.budget`).
+    """
+    n = 0
+    for t in study.get_trials(deepcopy=False, states=FINISHED):
+        if t.state != TrialState.FAIL or t.user_attrs.get("stop_reason") == "nan":
+            n += 1
+    return n
+
+
+class StaleTrialHandler:
+    """Optuna's heartbeat found a trial whose worker died: free its slot, retry it once."""
+
+    def __init__(self, budget: Budget, max_retry: int) -> None:
+        self.budget = budget
+        self.retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        self.budget.release()
+        self.retry(study, trial)
+
+
+def open_study(prep: Prepared, budget: Budget, *, create: bool) -> optuna.Study:
+    """The study on a heartbeat-enabled storage; created (or resumed) or joined."""
+    cfg = prep.cfg
+    storage = open_storage(
+        cfg.storage,
+        create=create,
+        heartbeat_interval=cfg.workers.heartbeat_interval,
+        grace_period=cfg.workers.grace_period,
+        on_stale=StaleTrialHandler(budget, cfg.workers.max_retry),
+    )
+    if not create:
+        return optuna.load_study(
+            study_name=cfg.name, storage=storage, sampler=prep.sampler, pruner=prep.pruner
+        )
+    return optuna.create_study(
         study_name=cfg.name,
         storage=storage,
         sampler=prep.sampler,
@@ -99,42 +136,95 @@ def run_study(prep: Prepared, reporter: Reporter | None = None) -> optuna.Study:
         directions=directions(cfg),
         load_if_exists=True,
     )
-    _claim(study, prep)
-    done = len(study.get_trials(deepcopy=False, states=FINISHED))
-    remaining = cfg.budget.n_trials - done
-    reporter.start(study, cfg.budget.n_trials, done)
-    if remaining <= 0:
-        reporter.stop()
-        return study
 
+
+def start_study(prep: Prepared) -> tuple[optuna.Study, Budget]:
+    """Create or resume the study: tag it, enqueue the baseline once, set the budget."""
+    cfg = prep.cfg
+    budget = Budget(cfg.storage, cfg.name)
+    study = open_study(prep, budget, create=True)
+    EpochLog(cfg.storage).create()
+    _tag(study, prep)
+    # Trials left running by a crashed run are failed (and retried) before the budget
+    # is recounted from what the store holds.
+    optuna.storages.fail_stale_trials(study)
+    running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+    budget.set_total(cfg.budget.n_trials, claimed=counted(study) + running)
+    return study, budget
+
+
+def join_study(url: str, name: str) -> tuple[Prepared, optuna.Study, Budget]:
+    """Join an existing study as one more worker (``hpsearch worker``)."""
+    from search.queries import load, stored_config
+
+    cfg = stored_config(load(url, name), url)
+    # Each worker samples with its own seed: with the study's seed in every process,
+    # parallel workers would propose the very same configurations.
+    prep = prepare(cfg, sampler_seed=cfg.seed + os.getpid())
+    budget = Budget(url, name)
+    return prep, open_study(prep, budget, create=False), budget
+
+
+def run_study(prep: Prepared, reporter: Reporter | None = None) -> optuna.Study:
+    """Create or resume the study and run the rest of its budget in this process."""
+    study, budget = start_study(prep)
+    work(prep, study, budget, reporter)
+    return study
+
+
+def work(
+    prep: Prepared, study: optuna.Study, budget: Budget, reporter: Reporter | None = None
+) -> int:
+    """Run trials while the shared budget has slots; returns how many this worker ran."""
+    cfg, reporter = prep.cfg, reporter or SilentReporter()
+    _, total = budget.state()
+    reporter.start(study, total, counted(study))
+    log = EpochLog(cfg.storage)
+    deadline = None if cfg.budget.timeout is None else time.monotonic() + cfg.budget.timeout
+    ran = 0
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            optuna.storages.fail_stale_trials(study)
+            if not budget.claim():
+                break
+            objective = _objective(prep, log, budget, reporter)
+            study.optimize(
+                objective,
+                n_trials=1,
+                catch=(TrialDiverged,),
+                callbacks=[reporter.trial_done],
+                gc_after_trial=True,
+            )
+            ran += 1
+    finally:
+        reporter.stop()
+        log.dispose()
+    return ran
+
+
+def _objective(
+    prep: Prepared, log: EpochLog, budget: Budget, reporter: Reporter
+) -> Callable[[optuna.Trial], float | tuple[float, float]]:
     from search.trial import run_trial, settings_for  # imports TensorFlow
 
+    cfg = prep.cfg
     settings = settings_for(cfg)
     gap_key = f"gap_{cfg.tradeoff.gap}"
 
     def objective(trial: optuna.Trial) -> float | tuple[float, float]:
-        params = prep.space.suggest(RangedTrial(trial, cfg.ranges))
-        value = run_trial(trial, params, prep.space, prep.data, settings, log, reporter.epoch)
+        try:
+            params = prep.space.suggest(RangedTrial(trial, cfg.ranges))
+            value = run_trial(trial, params, prep.space, prep.data, settings, log, reporter.epoch)
+        except (optuna.TrialPruned, TrialDiverged):
+            raise
+        except BaseException:
+            budget.release()  # interrupted or crashed: this trial does not count
+            raise
         if cfg.objective.multi:
             return value, float(trial.user_attrs[gap_key])
         return value
 
-    try:
-        study.optimize(
-            objective,
-            n_trials=remaining,
-            timeout=cfg.budget.timeout,
-            catch=(TrialDiverged,),
-            callbacks=[
-                optuna.study.MaxTrialsCallback(cfg.budget.n_trials, states=FINISHED),
-                reporter.trial_done,
-            ],
-            gc_after_trial=True,
-        )
-    finally:
-        reporter.stop()
-        log.dispose()
-    return study
+    return objective
 
 
 def directions(cfg: StudyConfig) -> list[optuna.study.StudyDirection]:
@@ -143,7 +233,7 @@ def directions(cfg: StudyConfig) -> list[optuna.study.StudyDirection]:
     return [first, optuna.study.StudyDirection.MINIMIZE] if cfg.objective.multi else [first]
 
 
-def _claim(study: optuna.Study, prep: Prepared) -> None:
+def _tag(study: optuna.Study, prep: Prepared) -> None:
     """Tag a new study with its space and config; refuse to mix spaces in one study."""
     attrs = study.user_attrs
     cfg = prep.cfg

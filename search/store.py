@@ -90,16 +90,55 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK | os.X_OK)
 
 
-def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
-    """Optuna's RDB storage on ``url``; a missing/unusable database is one StorageError."""
-    check_storage(url, create=create)
-    kwargs: dict[str, Any] = {}
+def engine_kwargs(url: str) -> dict[str, Any]:
+    """SQLAlchemy engine settings: SQLite waits up to a minute for a lock instead of
+    failing at once (several local worker processes share the file)."""
     if sqlite_path(url) is not None:
-        # Several local processes share the file: wait for locks instead of failing at once.
-        kwargs["connect_args"] = {"timeout": 60}
+        return {"connect_args": {"timeout": 60}}
+    return {"pool_pre_ping": True}
+
+
+def engine_for(url: str) -> sa.engine.Engine:
+    return sa.create_engine(url, **engine_kwargs(url))
+
+
+def use_wal(url: str) -> None:
+    """Put an SQLite store in write-ahead-log mode (readers never block the writer; the
+    setting is kept in the file, so every later connection uses it)."""
+    path = sqlite_path(url)
+    if path is None:
+        return
+    import sqlite3
+
+    with sqlite3.connect(path, timeout=60) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+
+
+def open_storage(
+    url: str,
+    *,
+    create: bool,
+    heartbeat_interval: int | None = None,
+    grace_period: int | None = None,
+    on_stale: Any = None,
+) -> optuna.storages.RDBStorage:
+    """Optuna's RDB storage on ``url``; a missing/unusable database is one StorageError.
+
+    With ``heartbeat_interval``, running trials send heartbeats and a trial silent for
+    ``grace_period`` seconds (its worker died) is failed and passed to ``on_stale``.
+    """
+    check_storage(url, create=create)
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-    except (SQLAlchemyError, ValueError, ImportError) as exc:
+        if create:
+            use_wal(url)
+        return optuna.storages.RDBStorage(
+            url,
+            engine_kwargs=engine_kwargs(url),
+            heartbeat_interval=heartbeat_interval,
+            grace_period=grace_period,
+            heartbeat_stale_trial_callback=on_stale,
+        )
+    except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
         reason = " ".join(str(exc).split())[:300]
         raise StorageError(f"storage {url!r} cannot be opened: {reason}") from None
 
@@ -108,10 +147,7 @@ class EpochLog:
     """Reads and writes the ``hpsearch_epochs`` table."""
 
     def __init__(self, url: str) -> None:
-        kwargs: dict[str, Any] = {}
-        if sqlite_path(url) is not None:
-            kwargs["connect_args"] = {"timeout": 60}
-        self.engine = sa.create_engine(url, **kwargs)
+        self.engine = engine_for(url)
 
     def create(self) -> None:
         METADATA.create_all(self.engine, tables=[EPOCHS, TEST_RESULTS])

@@ -9,6 +9,8 @@ metrics per epoch to a database) stores every epoch and fails a trial whose loss
 from __future__ import annotations
 
 import math
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ from search.spaces import Space
 from search.store import EpochLog
 
 EpochHook = Callable[[int, int, dict[str, float]], None]
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+"""Which process ran a trial (host:pid), stored on each trial."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def trial_seed(study_seed: int, trial_number: int) -> int:
 
 def seed_everything(seed: int) -> None:
     """Fresh Keras session, every RNG seeded, deterministic TensorFlow ops (CPU repeats exactly)."""
-    keras.backend.clear_session(free_memory=True)
+    keras.backend.clear_session(free_memory=False)  # Optuna's gc_after_trial collects
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
@@ -163,6 +167,7 @@ def run_trial(
     started = time.perf_counter()
     seed = trial_seed(settings.study_seed, trial.number)
     trial.set_user_attr("seed", seed)
+    trial.set_user_attr("worker", WORKER)
     model = build(params, space, data, seed)
     trial.set_user_attr("params_count", int(model.count_params()))
     recorder = EpochRecorder(log, settings.study_name, trial.number, settings.monitor, hook)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -102,7 +103,7 @@ def test_exported_script_reproduces_the_trial_and_saves_a_text_model(
     r = cli("export", "ex", "--format", "json", "-o", "best.json")
     config = json.loads((tmp_path / "best.json").read_text())
     assert config["study"] == "ex" and config["space"] == "lstm_dropout"
-    assert config["dataset"]["path"] == str(train) and config["study_seed"] == 4
+    assert config["dataset"]["path"] == os.path.abspath(train) and config["study_seed"] == 4
     assert set(config["versions"]) >= {"keras", "tensorflow", "optuna"}
     assert config["params"]["optimizer"] in ("adam", "rmsprop", "nadam", "sgd")
 

@@ -1,0 +1,41 @@
+"""Ctrl-C and SIGTERM for ``run`` and ``worker``: stop cleanly once, at once the second time.
+
+The first SIGINT or SIGTERM (a cluster scheduler's preemption) raises KeyboardInterrupt in
+the training loop: the running trial is recorded as failed ("interrupted"), its budget slot
+is released, and the process exits 130. A second signal while that happens exits at once;
+the heartbeat then fails the trial and a later run retries it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+INTERRUPTED = 130
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Install the two-stage handler for the duration of a run (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen = 0
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal seen
+        seen += 1
+        if seen > 1:
+            os._exit(INTERRUPTED)
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)

@@ -1,0 +1,158 @@
+"""Many workers on one store, and faults: real processes on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import optuna
+import pytest
+
+from tests.conftest import REPO
+
+TINY = REPO / "tests" / "spaces" / "tiny.py"
+PG_URL = os.environ.get("HPSEARCH_TEST_POSTGRES_URL")
+CLI = "from search.cli import entry_point; entry_point()"
+
+
+def study_text(name: str, storage: str, n_trials: int, max_epochs: int, samples: int = 64) -> str:
+    return (
+        f'name = "{name}"\nspace = "{TINY}"\nstorage = "{storage}"\n'
+        f"[dataset]\nsamples = {samples}\nnum_words = 60\nmaxlen = 8\n"
+        '[pruner]\nname = "none"\n[sampler]\nname = "random"\n'
+        f"[early_stopping]\npatience = {max_epochs}\n"
+        f"[budget]\nn_trials = {n_trials}\nmax_epochs = {max_epochs}\n"
+        "[workers]\nheartbeat_interval = 1\ngrace_period = 4\n"
+    )
+
+
+def hpsearch(*args: str, cwd: Path, **kw: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+    return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
+        [sys.executable, "-c", CLI, *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kw,
+    )
+
+
+def states(storage: str, name: str) -> dict[str, int]:
+    study = optuna.load_study(study_name=name, storage=storage)
+    out: dict[str, int] = {}
+    for t in study.trials:
+        out[t.state.name] = out.get(t.state.name, 0) + 1
+    return out
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'shared.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("HPSEARCH_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)")
+    yield PG_URL
+
+
+def test_four_workers_share_an_exact_budget_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'stress.db'}"
+    (tmp_path / "s.toml").write_text(
+        study_text("stress", url, n_trials=200, max_epochs=1, samples=40)
+    )
+    run = hpsearch("run", "s.toml", "--workers", "4", cwd=tmp_path)
+    _, err = run.communicate(timeout=500)
+    assert run.returncode == 0, err[-2000:]
+    assert states(url, "stress") == {"COMPLETE": 200}
+    assert "database is locked" not in err
+    with sqlite3.connect(tmp_path / "stress.db") as conn:
+        workers = conn.execute(
+            "SELECT COUNT(DISTINCT value_json) FROM trial_user_attributes WHERE key = 'worker'"
+        ).fetchone()[0]
+        claimed = conn.execute("SELECT claimed, n_trials FROM hpsearch_budget").fetchone()
+    assert workers == 4 and claimed == (200, 200)
+
+
+def _wait_for(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting")
+
+
+def _running_trial_of(storage: str, name: str, pid: int) -> int | None:
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        return None
+    for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,)):
+        if str(t.user_attrs.get("worker", "")).endswith(f":{pid}") and t.intermediate_values:
+            return t.number
+    return None
+
+
+def test_killed_worker_trial_is_failed_retried_and_nothing_is_lost(
+    storage: str, tmp_path: Path
+) -> None:
+    name = f"kill-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=6, max_epochs=12))
+    create = hpsearch("create", "s.toml", cwd=tmp_path)
+    assert create.wait(timeout=100) == 0, create.stderr.read() if create.stderr else ""
+    victim = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
+    other = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
+    _wait_for(lambda: _running_trial_of(storage, name, victim.pid) is not None)
+    killed = _running_trial_of(storage, name, victim.pid)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert other.wait(timeout=300) == 0, other.stderr.read() if other.stderr else ""
+    study = optuna.load_study(study_name=name, storage=storage)
+    by_number = {t.number: t for t in study.trials}
+    assert by_number[killed].state == optuna.trial.TrialState.FAIL
+    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed]
+    assert len(retries) == 1 and retries[0].state == optuna.trial.TrialState.COMPLETE
+    assert retries[0].params == by_number[killed].params
+    assert states(storage, name) == {"COMPLETE": 6, "FAIL": 1}
+
+
+def test_ctrl_c_records_interrupted_and_the_next_run_finishes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'int.db'}"
+    (tmp_path / "s.toml").write_text(study_text("int", url, n_trials=3, max_epochs=15))
+    run = hpsearch("run", "s.toml", cwd=tmp_path)
+    _wait_for(lambda: _running_trial_of(url, "int", run.pid) is not None)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130
+    assert err.strip() == "hpsearch: interrupted; the store is consistent, run again to resume"
+    study = optuna.load_study(study_name="int", storage=url)
+    failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
+    assert len(failed) == 1 and failed[0].user_attrs["stop_reason"] == "interrupted"
+    assert not study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+
+    again = hpsearch("run", "s.toml", cwd=tmp_path)
+    assert again.wait(timeout=300) == 0
+    assert states(url, "int") == {"COMPLETE": 3, "FAIL": 1}
+
+
+def test_two_workers_finish_a_shared_study(storage: str, tmp_path: Path) -> None:
+    name = f"pair-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=10, max_epochs=1))
+    run = hpsearch("run", "s.toml", "--workers", "2", cwd=tmp_path)
+    _, err = run.communicate(timeout=300)
+    assert run.returncode == 0, err[-2000:]
+    assert states(storage, name) == {"COMPLETE": 10}
+
+
+def test_worker_needs_an_existing_study(cli, tmp_path: Path) -> None:
+    r = cli("worker", "nope", "--storage", f"sqlite:///{tmp_path / 'none.db'}")
+    assert r.code == 1 and "no such database file" in r.err
