@@ -186,6 +186,29 @@ def worker(study: str, storage: str, quiet: bool) -> None:
 
 @cli.command()
 @_storage_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
+@click.option("--allow-remote", is_flag=True, help="Allow a non-loopback --host (no auth!).")
+@_debug_option
+def dashboard(storage: str, host: str, port: int, allow_remote: bool) -> None:
+    """Watch the studies of a store in optuna-dashboard (loopback only by default).
+
+    Notes, objective names and the tradeoff figure written by running studies show there.
+
+    \b
+    Example:
+      hpsearch dashboard --storage sqlite:///hpsearch.db --port 8080
+    """
+    from search.dashboard import serve
+
+    try:
+        serve(storage, host, port, allow_remote)
+    except KeyboardInterrupt:
+        out.print("dashboard stopped")
+
+
+@cli.command()
+@_storage_option
 @_debug_option
 def studies(storage: str) -> None:
     """List the studies in a store, with trial counts by state and the best value.

@@ -145,6 +145,7 @@ def start_study(prep: Prepared) -> tuple[optuna.Study, Budget]:
     study = open_study(prep, budget, create=True)
     EpochLog(cfg.storage).create()
     _tag(study, prep)
+    _publish(study, cfg.storage)
     # Trials left running by a crashed run are failed (and retried) before the budget
     # is recounted from what the store holds.
     optuna.storages.fail_stale_trials(study)
@@ -192,7 +193,7 @@ def work(
                 objective,
                 n_trials=1,
                 catch=(TrialDiverged,),
-                callbacks=[reporter.trial_done],
+                callbacks=[reporter.trial_done, _publisher(cfg.storage)],
                 gc_after_trial=True,
             )
             ran += 1
@@ -200,6 +201,33 @@ def work(
         reporter.stop()
         log.dispose()
     return ran
+
+
+def _publisher(url: str) -> Callable[..., None]:
+    """An Optuna callback that refreshes what optuna-dashboard shows (notes, names, figure).
+
+    Best effort: the dashboard's extras must never stop a study.
+    """
+
+    def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial | None = None) -> None:
+        _publish(study, url, trial)
+
+    return callback
+
+
+def _publish(study: optuna.Study, url: str, trial: optuna.trial.FrozenTrial | None = None) -> None:
+    from search.dashboard import publish
+
+    try:
+        publish(study, url, trial)
+    except Exception as exc:  # reported, never fatal
+        log_debug(f"dashboard notes not updated: {exc}")
+
+
+def log_debug(message: str) -> None:
+    import logging
+
+    logging.getLogger("hpsearch").debug(message)
 
 
 def _objective(

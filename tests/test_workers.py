@@ -113,6 +113,7 @@ def test_killed_worker_trial_is_failed_retried_and_nothing_is_lost(
     other = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
     _wait_for(lambda: _running_trial_of(storage, name, victim.pid) is not None)
     killed = _running_trial_of(storage, name, victim.pid)
+    assert killed is not None
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     assert other.wait(timeout=300) == 0, other.stderr.read() if other.stderr else ""

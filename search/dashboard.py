@@ -1,0 +1,168 @@
+"""optuna-dashboard for hpsearch stores: launch it safely, and fill it with what Optuna lacks.
+
+:func:`serve` runs optuna-dashboard's own server (its Python API) on the store after
+checking the host, the port and the storage, so a mistake is one line, not a traceback
+or an empty database created by accident.
+
+:func:`publish` writes into the store what the dashboard shows beside Optuna's own data:
+objective names, a Markdown study note (dataset, space, strategies, budget, baseline, best,
+tradeoff pick), a note per trial (why it stopped, gap, epochs) and the tradeoff scatter as
+a plotly figure. Workers call it after every trial, so an open dashboard stays current.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import sys
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from search.errors import ConfigError, StorageError
+from search.store import EpochLog, open_storage
+from search.tradeoff import Tradeoff, analyse
+
+TRADEOFF_FIGURE_ID = "hpsearch-tradeoff"
+REMOTE_WARNING = (
+    "hpsearch: warning: the dashboard has no authentication, and anyone who can reach "
+    "{host}:{port} can read and change the store"
+)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail with one line if ``host:port`` cannot be listened on (in use, bad address)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            reason = "is already in use" if exc.errno == 98 else f"cannot be used ({exc.strerror})"
+            raise StorageError(
+                f"port {port} on {host} {reason}; pick another with --port"
+            ) from None
+
+
+def serve(url: str, host: str, port: int, allow_remote: bool) -> None:
+    """Run optuna-dashboard on ``url`` until interrupted."""
+    if not is_loopback(host) and not allow_remote:
+        raise ConfigError(
+            f"--host {host} would expose the dashboard beyond this machine; it has no "
+            "authentication and can change the store. Allowed: a loopback address, or add "
+            "--allow-remote"
+        )
+    if not 0 < port < 65536:
+        raise ConfigError(f"--port {port} is out of range; allowed: 1..65535")
+    storage = open_storage(url, create=False)
+    try:
+        optuna.get_all_study_summaries(storage, include_best_trial=False)
+    except Exception as exc:  # a locked, damaged or foreign database
+        raise StorageError(
+            f"storage {url!r} cannot be read: {' '.join(str(exc).split())[:200]}"
+        ) from None
+    check_port(host, port)
+    if not is_loopback(host):
+        print(REMOTE_WARNING.format(host=host, port=port), file=sys.stderr)
+    from optuna_dashboard import run_server
+
+    print(f"optuna-dashboard on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
+    run_server(storage, host=host, port=port)
+
+
+def publish(study: optuna.Study, url: str, trial: FrozenTrial | None = None) -> None:
+    """Write names, notes and the tradeoff figure of a study in ``url`` for the dashboard."""
+    from optuna_dashboard import save_note, save_plotly_graph_object
+
+    from search.plots import scatter_figure
+
+    metric = study.user_attrs.get("hpsearch:metric", "value")
+    gap = study.user_attrs.get("hpsearch:config", {}).get("tradeoff", {}).get("gap", "accuracy")
+    names = [metric] if len(study.directions) == 1 else [metric, f"{gap} gap"]
+    if study.metric_names != names:
+        study.set_metric_names(names)
+    log = EpochLog(url)
+    try:
+        tradeoff: Tradeoff | None = analyse(study, log)
+    finally:
+        log.dispose()
+    save_note(study, study_note(study, tradeoff))
+    if tradeoff is not None and tradeoff.candidates:
+        save_plotly_graph_object(
+            study, scatter_figure(tradeoff), graph_object_id=TRADEOFF_FIGURE_ID
+        )
+    if trial is not None:
+        save_note(optuna.Trial(study, trial._trial_id), trial_note(trial, tradeoff))
+
+
+def study_note(study: optuna.Study, t: Tradeoff | None) -> str:
+    """The study's Markdown note: data, space, strategies, budget, baseline, best, pick."""
+    attrs = study.user_attrs
+    cfg: dict[str, Any] = attrs.get("hpsearch:config", {})
+    data: dict[str, Any] = attrs.get("hpsearch:dataset", {})
+    trials = study.get_trials(deepcopy=False)
+    counts: dict[str, int] = {}
+    for tr in trials:
+        counts[tr.state.name.lower()] = counts.get(tr.state.name.lower(), 0) + 1
+    metric = attrs.get("hpsearch:metric", "value")
+    lines = [
+        f"## hpsearch study `{study.study_name}`",
+        "",
+        f"- **Space:** `{attrs.get('hpsearch:space')}`",
+        f"- **Dataset:** {data.get('description')} — {data.get('train')} train / "
+        f"{data.get('validation')} validation / {data.get('test')} test "
+        f"(vocabulary {data.get('vocab_size')}, length {data.get('maxlen')})",
+        f"- **Sampler / pruner:** {cfg.get('sampler', {}).get('name')} / "
+        f"{cfg.get('pruner', {}).get('name')}",
+        f"- **Budget:** {json.dumps(cfg.get('budget', {}))}",
+        f"- **Trials:** {', '.join(f'{k} {v}' for k, v in sorted(counts.items())) or 'none yet'}",
+    ]
+    done = [tr for tr in trials if tr.state == TrialState.COMPLETE]
+    baseline = next((tr for tr in done if tr.user_attrs.get("baseline")), None)
+    if baseline is not None:
+        lines.append(
+            f"- **Baseline (the tutorial's settings):** trial {baseline.number}, "
+            f"{metric} {baseline.values[0]:.4f}"
+        )
+    if done:
+        sign = -1.0 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1.0
+        best = min(done, key=lambda tr: sign * tr.values[0])
+        lines.append(f"- **Best so far:** trial {best.number}, {metric} {best.values[0]:.4f}")
+    if t is not None and t.pick is not None:
+        lines.append(
+            f"- **Tradeoff pick:** trial {t.pick.number}, {metric} {t.pick.value:.4f}, "
+            f"{t.gap_measure} gap {t.pick.gap:.4f} (limit {t.max_gap:g}): {t.reason}"
+        )
+    elif t is not None:
+        lines.append(f"- **Tradeoff pick:** none yet ({t.reason})")
+    return "\n".join(lines) + "\n"
+
+
+def trial_note(trial: FrozenTrial, t: Tradeoff | None) -> str:
+    """A trial's Markdown note: why it stopped, its gap and epochs."""
+    a = trial.user_attrs
+    gaps = ", ".join(
+        f"{k.removeprefix('gap_')} gap {a[k]:.4f}" for k in ("gap_accuracy", "gap_loss") if k in a
+    )
+    lines = [
+        f"### Trial {trial.number}{' (baseline)' if a.get('baseline') else ''}",
+        "",
+        f"- **Stopped:** {a.get('stop_reason', trial.state.name.lower())} after "
+        f"{a.get('epochs', 0)} epochs (best epoch {a.get('best_epoch', '-')})",
+        f"- **Gap at best epoch:** {gaps or '-'}",
+    ]
+    if a.get("fail_reason"):
+        lines.append(f"- **Failure:** {a['fail_reason']}")
+    if t is not None and t.pick is not None and t.pick.number == trial.number:
+        lines.append("- **This is the tradeoff pick.**")
+    return "\n".join(lines) + "\n"
