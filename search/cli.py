@@ -24,9 +24,7 @@ from search.signals import INTERRUPTED, interruptible
 
 DEFAULT_STORAGE = "sqlite:///hpsearch.db"
 # Off a terminal (pipes, CI logs) rich would wrap tables at 80 columns; give them room.
-out = Console(
-    highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
-)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def _debug_option(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -335,10 +335,7 @@ def apply_overrides(
         dataset = DatasetConfig(**{**kept, "kind": kind, "path": str(p), "test_path": None})
     if maxlen is not None:
         dataset = dataclasses.replace(dataset, maxlen=maxlen)
-    where = "command line"
-    cfg = dataclasses.replace(
-        cfg, budget=budget, dataset=dataset, storage=storage or cfg.storage, source=where
-    )
+    cfg = dataclasses.replace(cfg, budget=budget, dataset=dataset, storage=storage or cfg.storage)
     return _validated(cfg)
 
 

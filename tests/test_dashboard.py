@@ -103,7 +103,7 @@ def test_study_page_in_headless_chromium(cli, study_file, tmp_path: Path, dashbo
         page.wait_for_selector("text=validation val_accuracy against accuracy gap", timeout=30000)
         body = page.inner_text("body")
         assert "watched" in body and "Best Trial" in body
-        page.screenshot(path=str(shots / "dashboard.png"))
+        page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
         page.goto(base + "/note")
         page.wait_for_selector("text=hpsearch study watched", timeout=30000)
         note = page.inner_text("body")

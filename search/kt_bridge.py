@@ -1,0 +1,105 @@
+"""Run a space's own ``suggest()`` under KerasTuner, and copy KerasTuner's trials into the store.
+
+:class:`OptunaStyleHP` answers Optuna's ``suggest_float/int/categorical`` with KerasTuner's
+``hp.Float/Int/Choice``, so KerasTuner searches exactly the space hpsearch searches (conditional
+knobs included: KerasTuner registers a hyperparameter when ``suggest`` first reaches it). It also
+records each parameter's Optuna distribution, so :func:`copy_to_store` can add KerasTuner's trials
+to an Optuna study (``optuna.trial.create_trial``) that the CLI and the dashboard show side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras_tuner
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+
+from search.data import Dataset
+from search.spaces import Space
+
+
+class OptunaStyleHP:
+    """Optuna's trial API on top of KerasTuner's ``HyperParameters``."""
+
+    def __init__(self, hp: keras_tuner.HyperParameters) -> None:
+        self.hp = hp
+        self.distributions: dict[str, BaseDistribution] = {}
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
+    ) -> float:
+        self.distributions[name] = FloatDistribution(low, high, step=step, log=log)
+        sampling = "log" if log else "linear"
+        return float(self.hp.Float(name, low, high, step=step, sampling=sampling))
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> int:
+        self.distributions[name] = IntDistribution(low, high, step=step, log=log)
+        return int(self.hp.Int(name, low, high, step=step, sampling="log" if log else "linear"))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        self.distributions[name] = CategoricalDistribution(list(choices))
+        if all(isinstance(c, bool) for c in choices):
+            return bool(self.hp.Boolean(name, default=bool(choices[0])))
+        return self.hp.Choice(name, list(choices), ordered=False)
+
+
+class SpaceHyperModel(keras_tuner.HyperModel):
+    """A KerasTuner HyperModel built from a space module, compiled as hpsearch compiles."""
+
+    def __init__(self, space: Space, data: Dataset) -> None:
+        super().__init__(name=space.name)
+        self.space = space
+        self.data = data
+        self.distributions: dict[str, BaseDistribution] = {}
+
+    def params(self, hp: keras_tuner.HyperParameters) -> dict[str, Any]:
+        bridge = OptunaStyleHP(hp)
+        params = self.space.suggest(bridge)
+        self.distributions.update(bridge.distributions)
+        return params
+
+    def build(self, hp: keras_tuner.HyperParameters) -> Any:
+        from search.trial import compile_model
+
+        params = self.params(hp)
+        return compile_model(self.space.build_model(params, self.data), params)
+
+    def fit(self, hp: keras_tuner.HyperParameters, model: Any, *args: Any, **kwargs: Any) -> Any:
+        return model.fit(*args, batch_size=self.params(hp)["batch_size"], **kwargs)
+
+
+def copy_to_store(
+    tuner: keras_tuner.Tuner,
+    hypermodel: SpaceHyperModel,
+    study: optuna.Study,
+    metric: str = "val_accuracy",
+) -> int:
+    """Add the tuner's finished trials to ``study`` (values = best ``metric``); returns count."""
+    added = 0
+    for kt_trial in tuner.oracle.trials.values():
+        if kt_trial.status != "COMPLETED":
+            continue
+        best = kt_trial.metrics.get_best_value(metric)
+        if best is None:
+            continue
+        params = hypermodel.params(kt_trial.hyperparameters)
+        asked = {k: v for k, v in params.items() if k in hypermodel.distributions}
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=asked,
+                distributions={k: hypermodel.distributions[k] for k in asked},
+                value=float(best),
+                user_attrs={"keras_tuner_trial": kt_trial.trial_id, "source": "keras-tuner"},
+            )
+        )
+        added += 1
+    return added

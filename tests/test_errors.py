@@ -1,0 +1,326 @@
+"""The catalogue of bad input (docs/errors.md): each row's exit status, its one-line message,
+and a store that comes out unchanged. The doc and these cases are checked against each other."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from search.cli import main
+from tests.conftest import REPO
+
+BASE = 'name = "base"\nspace = "lstm_dropout"\nstorage = "sqlite:///store.db"\n'
+TINY = (
+    "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 6\n"
+    "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nbatch_size = [64]\n"
+)
+
+# (what is wrong, study file text or None, command line, exit status, message)
+CASES: list[tuple[str, str | None, list[str], int, str]] = [
+    ("malformed TOML", BASE + "[budget\n", ["run", "s.toml"], 2, "s.toml: not valid TOML"),
+    (
+        "a typo in a key",
+        BASE + "[budget]\nn_trails = 3\n",
+        ["run", "s.toml"],
+        2,
+        "s.toml: unknown key 'budget.n_trails'; allowed: max_epochs, n_trials, timeout",
+    ),
+    (
+        "a value of the wrong type",
+        BASE + '[budget]\nn_trials = "ten"\n',
+        ["run", "s.toml"],
+        2,
+        "s.toml: budget.n_trials = 'ten' has the wrong type; allowed: int",
+    ),
+    (
+        "an impossible number",
+        BASE + "[budget]\nmax_epochs = 0\n",
+        ["run", "s.toml"],
+        2,
+        "s.toml: budget.max_epochs = 0 is too small; allowed: >= 1",
+    ),
+    (
+        "an unknown space",
+        BASE.replace("lstm_dropout", "lstm_dropuot"),
+        ["run", "s.toml"],
+        2,
+        "space 'lstm_dropuot' is unknown; allowed: cnn_lstm, lstm_dropout, lstm_l1l2",
+    ),
+    (
+        "an unknown sampler",
+        BASE + '[sampler]\nname = "bayes"\n',
+        ["run", "s.toml"],
+        2,
+        "s.toml: sampler.name = 'bayes' is unknown; allowed: tpe, random, cmaes, qmc, gp, nsga2",
+    ),
+    (
+        "an unknown pruner",
+        BASE + '[pruner]\nname = "asha"\n',
+        ["run", "s.toml"],
+        2,
+        "s.toml: pruner.name = 'asha' is unknown; allowed: median, percentile, successive_halving",
+    ),
+    (
+        "an option the sampler does not take",
+        BASE + '[sampler]\nname = "tpe"\nn_startup = 3\n',
+        ["run", "s.toml"],
+        2,
+        "s.toml: unknown key 'sampler.n_startup' for sampler 'tpe'",
+    ),
+    (
+        "a pruner setting out of range",
+        BASE + '[pruner]\nname = "percentile"\npercentile = 150\n',
+        ["run", "s.toml"],
+        2,
+        "s.toml: [pruner] percentile = 150",
+    ),
+    (
+        "a range with low > high",
+        BASE + "[ranges]\ndropout = { low = 0.6, high = 0.2 }\n",
+        ["run", "s.toml"],
+        2,
+        "s.toml: ranges.dropout has low = 0.6 > high = 0.2; allowed: low <= high",
+    ),
+    (
+        "a range for a parameter the space lacks",
+        BASE + "[ranges]\nunits = [3]\n",
+        ["run", "s.toml"],
+        2,
+        "s.toml: ranges.units: space 'lstm_dropout' has no parameter 'units'",
+    ),
+    (
+        "a validation split outside (0, 1)",
+        BASE + "[dataset]\nvalidation_split = 1.5\n",
+        ["run", "s.toml"],
+        2,
+        "s.toml: dataset.validation_split = 1.5 is out of range",
+    ),
+    (
+        "an unknown objective metric",
+        BASE + '[objective]\nmetric = "val_auc"\n',
+        ["run", "s.toml"],
+        2,
+        "s.toml: objective.metric = 'val_auc' is unknown; allowed: val_loss, val_accuracy",
+    ),
+    (
+        "two objectives with a pruner",
+        BASE + '[objective]\nmulti = true\n[pruner]\nname = "median"\n',
+        ["run", "s.toml"],
+        2,
+        "Optuna cannot prune multi-objective studies",
+    ),
+    (
+        "a missing data file",
+        BASE + '[dataset]\nkind = "csv"\npath = "nope.csv"\n',
+        ["run", "s.toml"],
+        2,
+        "nope.csv: no such data file",
+    ),
+    (
+        "an empty data file",
+        BASE + '[dataset]\nkind = "csv"\npath = "empty.csv"\n',
+        ["run", "s.toml"],
+        2,
+        "empty.csv: no column 'text' (dataset.text_column); columns found: none (empty file)",
+    ),
+    (
+        "a label column with other values than two classes",
+        BASE + '[dataset]\nkind = "csv"\npath = "stars.csv"\n',
+        ["run", "s.toml"],
+        2,
+        "stars.csv: label column 'label' has value '3'",
+    ),
+    (
+        "a text column that is missing",
+        BASE + '[dataset]\nkind = "csv"\npath = "notext.csv"\n',
+        ["run", "s.toml"],
+        2,
+        "notext.csv: no column 'text' (dataset.text_column); columns found: review, label",
+    ),
+    (
+        "a storage path in a folder that does not exist",
+        BASE.replace("sqlite:///store.db", "sqlite:///nowhere/x.db"),
+        ["run", "s.toml"],
+        1,
+        "storage 'sqlite:///nowhere/x.db': folder nowhere does not exist",
+    ),
+    (
+        "a storage URL pointing at a file that is not a database",
+        BASE,
+        ["run", "s.toml", "--storage", "sqlite:///notes.txt"],
+        1,
+        "storage 'sqlite:///notes.txt': notes.txt is not an SQLite database",
+    ),
+    (
+        "a storage that is not a URL",
+        BASE.replace("sqlite:///store.db", "store.db"),
+        ["run", "s.toml"],
+        2,
+        "s.toml: storage = 'store.db' is not a database URL",
+    ),
+    (
+        "an unreachable PostgreSQL server",
+        None,
+        ["studies", "--storage", "postgresql+psycopg://nobody@127.0.0.1:1/none"],
+        1,
+        "storage 'postgresql+psycopg://nobody@127.0.0.1:1/none' cannot be opened",
+    ),
+    (
+        "an unknown study name",
+        None,
+        ["trials", "nope", "--storage", "sqlite:///store.db"],
+        1,
+        "no study 'nope' in sqlite:///store.db; studies there: base",
+    ),
+    (
+        "a study name reused with a different space",
+        BASE.replace("lstm_dropout", "lstm_l1l2") + TINY,
+        ["run", "s.toml"],
+        1,
+        "study 'base' in sqlite:///store.db was created with space 'lstm_dropout', not 'lstm_l1l2'",
+    ),
+    (
+        "--data pointing at an unsupported file",
+        BASE,
+        ["run", "s.toml", "--data", "x.parquet"],
+        2,
+        "--data 'x.parquet': not a directory, .csv or .npz file",
+    ),
+    (
+        "a non-numeric flag",
+        BASE,
+        ["run", "s.toml", "--trials", "many"],
+        2,
+        "Invalid value for '--trials': 'many' is not a valid integer",
+    ),
+    (
+        "a dashboard on a non-loopback host without --allow-remote",
+        None,
+        ["dashboard", "--storage", "sqlite:///store.db", "--host", "0.0.0.0"],
+        2,
+        "--host 0.0.0.0 would expose the dashboard beyond this machine",
+    ),
+    (
+        "an export over an existing file",
+        None,
+        ["export", "base", "--storage", "sqlite:///store.db", "-o", "s.toml"],
+        2,
+        "s.toml exists; pass --force to overwrite it",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding one finished study, made once through the CLI."""
+    folder = tmp_path_factory.mktemp("base")
+    (folder / "s.toml").write_text(BASE + TINY)
+    cwd = Path.cwd()
+    import os
+
+    os.chdir(folder)
+    try:
+        assert main(["run", "s.toml"]) == 0
+    finally:
+        os.chdir(cwd)
+    return folder / "store.db"
+
+
+def _copy_store(src: Path, dst: Path) -> None:
+    """Copy an SQLite store with its write-ahead log (the backup API, not a file copy)."""
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+
+
+def _dump(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return list(conn.iterdump())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_line_and_changes_nothing(
+    case, base_store: Path, tmp_path: Path, capsys
+) -> None:
+    _, text, args, status, message = case
+    _copy_store(base_store, tmp_path / "store.db")
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "stars.csv").write_text("text,label\n" + "good,1\nbad,3\n" * 10)
+    (tmp_path / "notext.csv").write_text("review,label\n" + "good,1\nbad,0\n" * 10)
+    (tmp_path / "notes.txt").write_text("not a database")
+    if text is not None:
+        (tmp_path / "s.toml").write_text(text)
+    else:
+        (tmp_path / "s.toml").write_text("")
+    before = _dump(tmp_path / "store.db")
+    capsys.readouterr()
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == status, err
+    assert err.startswith("hpsearch: error: ") and err.count("\n") == 1, err
+    assert message in err
+    assert "Traceback" not in err
+    assert _dump(tmp_path / "store.db") == before
+    assert not (tmp_path / "nowhere").exists() and not (tmp_path / "hpsearch.db").exists()
+
+
+def test_the_docs_catalogue_matches_these_cases() -> None:
+    doc = (REPO / "docs" / "errors.md").read_text(encoding="utf-8")
+    rows = [line for line in doc.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert len(rows) == len(CASES) >= 20
+    for (what, _, _, status, message), row in zip(CASES, rows, strict=True):
+        assert what in row and f"| {status} |" in row
+        assert message.replace("|", "\\|") in row, (what, message)
+
+
+def write_catalogue() -> None:
+    """Run every case and write docs/errors.md with the messages it really prints.
+
+    python -m tests.test_errors
+    """
+    import contextlib
+    import io
+    import os
+    import tempfile
+
+    cwd = Path.cwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "s.toml").write_text(BASE + TINY)
+        os.chdir(folder)
+        try:
+            main(["run", "s.toml"])
+            _copy_store(folder / "store.db", folder / "base.db")
+            lines = [
+                "# What hpsearch says about bad input",
+                "",
+                "Every row is run by `tests/test_errors.py`, which also checks that the store is",
+                "unchanged afterwards. Regenerate this page with `python -m tests.test_errors`.",
+                "",
+                "| # | what is wrong | command | exit | message (stderr, one line) |",
+                "|---|---|---|---|---|",
+            ]
+            for i, (what, text, args, status, _) in enumerate(CASES, start=1):
+                for suffix in ("", "-wal", "-shm"):
+                    (folder / f"store.db{suffix}").unlink(missing_ok=True)
+                _copy_store(folder / "base.db", folder / "store.db")
+                (folder / "empty.csv").write_text("")
+                (folder / "stars.csv").write_text("text,label\n" + "good,1\nbad,3\n" * 10)
+                (folder / "notext.csv").write_text("review,label\n" + "good,1\nbad,0\n" * 10)
+                (folder / "notes.txt").write_text("not a database")
+                (folder / "s.toml").write_text(text or "")
+                err = io.StringIO()
+                with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                    code = main(args)
+                assert code == status, (what, err.getvalue())
+                shown = err.getvalue().strip().replace(f"{folder}/", "").replace("|", "\\|")
+                command = "hpsearch " + " ".join(args)
+                lines.append(f"| {i} | {what} | `{command}` | {code} | `{shown}` |")
+        finally:
+            os.chdir(cwd)
+    (REPO / "docs" / "errors.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_catalogue()
