@@ -1,0 +1,483 @@
+"""hpsearch against KerasTuner and plain Keras, side by side on the real IMDB sample.
+
+Every contender searches the same space (a space module's own ``suggest()``; KerasTuner runs it
+through :mod:`search.kt_bridge`) on the same split (validation carved from ``train.csv``) with
+the same budget in training epochs, counted epoch by epoch across all of its trials. Each reports
+its best validation accuracy, the test accuracy of its picked configuration (the best completed
+trial, retrained once with the run's seed, measured once on ``test.csv``), epochs spent, wall
+time, and the epochs it needed to first beat the article's baseline. The overhead section sets
+one hpsearch trial's epoch time against a plain ``model.fit`` of the same model on the same
+arrays, measured side by side in the same run.
+
+    python benchmarks/compare.py                  # the full run (README table)
+    python benchmarks/compare.py --smoke          # a seconds-scale run: the harness works
+
+Results: ``benchmarks/results/compare.json`` and ``compare.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from search.quiet import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()
+
+import contextlib
+
+import keras  # noqa: E402
+import keras_tuner  # noqa: E402
+import optuna  # noqa: E402
+
+from search.config import (  # noqa: E402
+    BudgetConfig,
+    DatasetConfig,
+    EarlyStoppingConfig,
+    StrategyConfig,
+    StudyConfig,
+)
+from search.data import Dataset, load_dataset  # noqa: E402
+from search.evaluate import chosen_params  # noqa: E402
+from search.kt_bridge import SpaceHyperModel  # noqa: E402
+from search.queries import best_trial  # noqa: E402
+from search.runner import prepare, run_study  # noqa: E402
+from search.spaces import Space, load_space  # noqa: E402
+from search.store import EpochLog  # noqa: E402
+from search.trial import build, early_stopping, fit, settings_for  # noqa: E402
+
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+class BudgetSpent(BaseException):
+    """The contender's epoch budget is used up: stop its search where it stands."""
+
+
+@dataclass
+class Ledger:
+    """Epochs spent by one contender across all its trials, and each epoch's val_accuracy."""
+
+    budget: int
+    curve: list[float] = field(default_factory=list)
+
+    def epoch(self, val_accuracy: float) -> None:
+        self.curve.append(float(val_accuracy))
+        if len(self.curve) >= self.budget:
+            raise BudgetSpent
+
+    def first_beat(self, bar: float) -> int | None:
+        return next((i + 1 for i, v in enumerate(self.curve) if v > bar), None)
+
+
+class LedgerCallback(keras.callbacks.Callback):
+    """Feeds the ledger; the ledger is a class attribute because KerasTuner deep-copies
+    callbacks for every trial."""
+
+    ledger: Ledger | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        assert LedgerCallback.ledger is not None
+        LedgerCallback.ledger.epoch((logs or {})["val_accuracy"])
+
+
+class LedgerReporter:
+    """hpsearch's progress hooks, feeding the ledger."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def start(self, study: optuna.Study, total: int, done: int) -> None:
+        pass
+
+    def epoch(self, trial_number: int, epoch: int, logs: dict[str, float]) -> None:
+        self.ledger.epoch(logs["val_accuracy"])
+
+    def trial_done(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+@dataclass
+class Result:
+    contender: str
+    seed: int
+    best_val_accuracy: float
+    test_accuracy: float
+    epochs: int
+    seconds: float
+    epochs_to_beat_baseline: int | None
+    picked: dict[str, Any]
+
+
+def study_config(
+    args: argparse.Namespace, name: str, seed: int, workdir: Path, sampler: str, pruner: str
+) -> StudyConfig:
+    options = {"n_startup_trials": 5} if sampler == "tpe" else {}
+    return StudyConfig(
+        name=name,
+        space=args.space,
+        dataset=dataset_config(args),
+        sampler=StrategyConfig(sampler, options),
+        pruner=StrategyConfig(
+            pruner, {"n_startup_trials": 3, "n_warmup_steps": 1} if pruner == "median" else {}
+        ),
+        early_stopping=EarlyStoppingConfig(patience=args.patience),
+        budget=BudgetConfig(n_trials=100_000, max_epochs=args.max_epochs),
+        storage=f"sqlite:///{workdir / name}.db",
+        seed=seed,
+        source="benchmark",
+    )
+
+
+def dataset_config(args: argparse.Namespace) -> DatasetConfig:
+    return DatasetConfig(
+        kind="csv",
+        path=str(args.data / "train.csv"),
+        test_path=str(args.data / "test.csv"),
+        num_words=args.num_words,
+        maxlen=args.maxlen,
+        max_samples=args.max_samples,
+    )
+
+
+def retrain_and_test(
+    cfg: StudyConfig, space: Space, data: Dataset, params: dict[str, Any], seed: int
+) -> float:
+    """The picked configuration, trained once more with the run's seed, measured once on test."""
+    settings = settings_for(cfg)
+    model = build(params, space, data, seed)
+    fit(model, params, data, settings, [early_stopping(settings)])
+    assert data.x_test is not None
+    return float(model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)[1])
+
+
+def run_hpsearch(
+    args: argparse.Namespace,
+    label: str,
+    sampler: str,
+    pruner: str,
+    seed: int,
+    bar: float,
+    space: Space,
+    data: Dataset,
+    workdir: Path,
+) -> Result:
+    cfg = study_config(args, f"{label}-{seed}", seed, workdir, sampler, pruner)
+    ledger = Ledger(args.epoch_budget)
+    started = time.perf_counter()
+    with contextlib.suppress(BudgetSpent):
+        run_study(prepare(cfg), LedgerReporter(ledger))
+    seconds = time.perf_counter() - started
+    study = optuna.load_study(study_name=cfg.name, storage=cfg.storage)
+    best = best_trial(study)
+    assert best is not None, "no trial completed within the budget"
+    params = chosen_params(space.suggest, best)
+    return Result(
+        label,
+        seed,
+        max(ledger.curve),
+        retrain_and_test(cfg, space, data, params, seed),
+        len(ledger.curve),
+        seconds,
+        ledger.first_beat(bar),
+        params,
+    )
+
+
+def run_keras_tuner(
+    args: argparse.Namespace,
+    label: str,
+    seed: int,
+    bar: float,
+    space: Space,
+    data: Dataset,
+    workdir: Path,
+) -> Result:
+    hypermodel = SpaceHyperModel(space, data)
+    common: dict[str, Any] = {
+        "objective": "val_accuracy",
+        "seed": seed,
+        "overwrite": True,
+        "directory": str(workdir),
+        "project_name": f"{label}-{seed}",
+    }
+    if label == "KerasTuner Hyperband":
+        tuner: keras_tuner.Tuner = keras_tuner.Hyperband(
+            hypermodel, max_epochs=args.max_epochs, factor=3, hyperband_iterations=1000, **common
+        )
+    elif label == "KerasTuner BayesianOptimization":
+        tuner = keras_tuner.BayesianOptimization(hypermodel, max_trials=100_000, **common)
+    else:
+        tuner = keras_tuner.RandomSearch(hypermodel, max_trials=100_000, **common)
+    ledger = Ledger(args.epoch_budget)
+    LedgerCallback.ledger = ledger
+    keras.utils.set_random_seed(seed)
+    started = time.perf_counter()
+    stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=args.patience)
+    with contextlib.suppress(BudgetSpent):
+        tuner.search(
+            data.x_train,
+            data.y_train,
+            validation_data=(data.x_val, data.y_val),
+            epochs=args.max_epochs,
+            callbacks=[LedgerCallback(), stop],
+            verbose=0,
+        )
+    seconds = time.perf_counter() - started
+    best = tuner.oracle.get_best_trials(1)
+    assert best, "no KerasTuner trial completed within the budget"
+    params = hypermodel.params(best[0].hyperparameters)
+    cfg = study_config(args, f"{label}-{seed}", seed, workdir, "random", "none")
+    return Result(
+        label,
+        seed,
+        max(ledger.curve),
+        retrain_and_test(cfg, space, data, params, seed),
+        len(ledger.curve),
+        seconds,
+        ledger.first_beat(bar),
+        params,
+    )
+
+
+def run_baseline(
+    args: argparse.Namespace, seed: int, space: Space, data: Dataset, workdir: Path
+) -> Result:
+    """The article's settings alone, trained once with early stopping."""
+    cfg = study_config(args, f"baseline-{seed}", seed, workdir, "random", "none")
+    settings = settings_for(cfg)
+    ledger = Ledger(10**9)
+    started = time.perf_counter()
+    model = build(space.baseline, space, data, seed)
+    stopper = early_stopping(settings)
+    history = fit(model, space.baseline, data, settings, [stopper]).history
+    for v in history["val_accuracy"]:
+        ledger.epoch(v)
+    seconds = time.perf_counter() - started
+    assert data.x_test is not None
+    test = float(model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)[1])
+    return Result(
+        "article's baseline alone",
+        seed,
+        max(ledger.curve),
+        test,
+        len(ledger.curve),
+        seconds,
+        None,
+        dict(space.baseline),
+    )
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._t = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.seconds.append(time.perf_counter() - self._t)
+
+
+def overhead(
+    args: argparse.Namespace, space: Space, data: Dataset, workdir: Path
+) -> dict[str, Any]:
+    """One trial of the baseline through hpsearch against a plain model.fit, same arrays."""
+    epochs = args.overhead_epochs
+    cfg = study_config(args, "overhead", 0, workdir, "random", "none")
+    cfg = cfg.replace(
+        budget=BudgetConfig(n_trials=1, max_epochs=epochs),
+        early_stopping=EarlyStoppingConfig(patience=epochs),
+    )
+    plain_runs: list[float] = []
+    hp_runs: list[float] = []
+    outside: list[float] = []
+    for _ in range(args.overhead_repeats):
+        timer = EpochTimer()
+        settings = settings_for(cfg)
+        model = build(space.baseline, space, data, 0)
+        fit(model, space.baseline, data, settings, [timer])
+        plain_runs.append(statistics.median(timer.seconds[1:] or timer.seconds))
+        name = f"overhead-{len(hp_runs)}"
+        run_study(prepare(cfg.replace(name=name)))
+        rows = EpochLog(cfg.storage).history(name)
+        secs = [r["seconds"] for r in rows]
+        hp_runs.append(statistics.median(secs[1:] or secs))
+        trial = optuna.load_study(study_name=name, storage=cfg.storage).trials[0]
+        wall = trial.user_attrs["wall_seconds"]
+        outside.append((wall - sum(secs)) / wall)
+    plain, hp = statistics.median(plain_runs), statistics.median(hp_runs)
+    return {
+        "epochs": epochs,
+        "repeats": args.overhead_repeats,
+        "plain_fit_epoch_seconds": plain,
+        "hpsearch_epoch_seconds": hp,
+        "epoch_time_ratio": hp / plain,
+        "outside_fit_share_of_trial": statistics.median(outside),
+    }
+
+
+def summarize(results: list[Result]) -> list[dict[str, Any]]:
+    rows = []
+    for label in dict.fromkeys(r.contender for r in results):
+        rs = [r for r in results if r.contender == label]
+
+        def med(key: str, rs: list[Result] = rs) -> tuple[float, float, float]:
+            vals = [getattr(r, key) for r in rs]
+            return statistics.median(vals), min(vals), max(vals)
+
+        beats = [r.epochs_to_beat_baseline for r in rs]
+        rows.append(
+            {
+                "contender": label,
+                "best_val_accuracy": med("best_val_accuracy"),
+                "test_accuracy": med("test_accuracy"),
+                "epochs": med("epochs"),
+                "seconds": med("seconds"),
+                "epochs_to_beat_baseline": [b for b in beats],
+            }
+        )
+    return rows
+
+
+def markdown(rows: list[dict[str, Any]], over: dict[str, Any], meta: dict[str, Any]) -> str:
+    def cell(t: tuple[float, float, float], fmt: str) -> str:
+        return f"{t[0]:{fmt}} ({t[1]:{fmt}}–{t[2]:{fmt}})"
+
+    out = [
+        f"Seeds {meta['seeds']}; budget {meta['epoch_budget']} training epochs per contender per "
+        f"seed (at most {meta['max_epochs']} per trial); space `{meta['space']}`; "
+        f"{meta['data']}; machine: {meta['machine']}. Median (min–max) over seeds.",
+        "",
+        "| contender | best val accuracy | picked config's TEST accuracy | epochs spent | wall s | "
+        "epochs to beat the baseline (per seed) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        beats = ", ".join("never" if b is None else str(b) for b in r["epochs_to_beat_baseline"])
+        out.append(
+            f"| {r['contender']} | {cell(r['best_val_accuracy'], '.4f')} | "
+            f"{cell(r['test_accuracy'], '.4f')} | {cell(r['epochs'], '.0f')} | "
+            f"{cell(r['seconds'], '.0f')} | {beats if 'baseline' not in r['contender'] else '-'} |"
+        )
+    out += [
+        "",
+        f"Overhead ({over['repeats']} runs of the baseline, {over['epochs']} epochs, median of "
+        "epochs 2 onward): hpsearch epoch "
+        f"{over['hpsearch_epoch_seconds']:.3f} s vs plain `model.fit` "
+        f"{over['plain_fit_epoch_seconds']:.3f} s, ratio **{over['epoch_time_ratio']:.3f}**; "
+        f"time outside `fit` (sampling, storage, build) is "
+        f"{100 * over['outside_fit_share_of_trial']:.1f}% of a trial.",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "imdb")
+    parser.add_argument("--space", default="cnn_lstm")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--epoch-budget", type=int, default=24)
+    parser.add_argument("--max-epochs", type=int, default=6)
+    parser.add_argument("--patience", type=int, default=2)
+    parser.add_argument("--max-samples", type=int, default=2000)
+    parser.add_argument("--maxlen", type=int, default=150)
+    parser.add_argument("--num-words", type=int, default=5000)
+    parser.add_argument("--overhead-epochs", type=int, default=4)
+    parser.add_argument("--overhead-repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: the harness runs")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.seeds, args.epoch_budget, args.max_epochs, args.max_samples = 1, 3, 2, 120
+        args.maxlen, args.num_words, args.overhead_epochs, args.overhead_repeats = 24, 400, 2, 1
+    space = load_space(args.space)
+    data = load_dataset(dataset_config(args), seed=0)
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        for seed in range(args.seeds):
+            base = run_baseline(args, seed, space, data, workdir)
+            results.append(base)
+            bar = base.best_val_accuracy
+            results.append(
+                run_hpsearch(
+                    args,
+                    "hpsearch TPE + median pruner",
+                    "tpe",
+                    "median",
+                    seed,
+                    bar,
+                    space,
+                    data,
+                    workdir,
+                )
+            )
+            results.append(
+                run_hpsearch(
+                    args,
+                    "hpsearch random, no pruning",
+                    "random",
+                    "none",
+                    seed,
+                    bar,
+                    space,
+                    data,
+                    workdir,
+                )
+            )
+            for label in (
+                "KerasTuner Hyperband",
+                "KerasTuner BayesianOptimization",
+                "KerasTuner RandomSearch",
+            ):
+                results.append(run_keras_tuner(args, label, seed, bar, space, data, workdir))
+            print(f"seed {seed} done", flush=True)
+        over = overhead(args, space, data, workdir)
+    meta = {
+        "seeds": args.seeds,
+        "epoch_budget": args.epoch_budget,
+        "max_epochs": args.max_epochs,
+        "space": args.space,
+        "data": f"{len(data.y_train)} train / {len(data.y_val)} validation reviews from "
+        f"train.csv, {0 if data.y_test is None else len(data.y_test)} test reviews, "
+        f"length {args.maxlen}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, no GPU, "
+        f"Python {platform.python_version()}, Keras {keras.__version__}, "
+        f"KerasTuner {keras_tuner.__version__}, Optuna {optuna.__version__}",
+        "command": "python benchmarks/compare.py " + " ".join(argv or sys.argv[1:]),
+    }
+    rows = summarize(results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = "smoke" if args.smoke else "compare"
+    (args.out / f"{stem}.json").write_text(
+        json.dumps(
+            {"meta": meta, "summary": rows, "runs": [asdict(r) for r in results], "overhead": over},
+            indent=2,
+            default=str,
+        )
+    )
+    text = markdown(rows, over, meta)
+    (args.out / f"{stem}.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
