@@ -18,6 +18,7 @@ Results: ``benchmarks/results/compare.json`` and ``compare.md``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -37,7 +38,6 @@ from search.quiet import quiet_tensorflow  # noqa: E402
 
 quiet_tensorflow()
 
-import contextlib
 
 import keras  # noqa: E402
 import keras_tuner  # noqa: E402
