@@ -5,9 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO, imdb_csv
 
 
+@pytest.mark.slow
 def test_shipped_quickstart_has_baseline_completed_and_pruned_trials(cli) -> None:
     r = cli("run", str(REPO / "studies" / "quickstart.toml"))
     assert r.code == 0, r.err

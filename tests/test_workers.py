@@ -64,6 +64,7 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield PG_URL
 
 
+@pytest.mark.slow
 def test_four_workers_share_an_exact_budget_on_sqlite(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'stress.db'}"
     (tmp_path / "s.toml").write_text(
