@@ -137,7 +137,7 @@ def study_config(
         dataset=dataset_config(args),
         sampler=StrategyConfig(sampler, options),
         pruner=StrategyConfig(
-            pruner, {"n_startup_trials": 3, "n_warmup_steps": 1} if pruner == "median" else {}
+            pruner, {"n_startup_trials": 2, "n_warmup_steps": 1} if pruner == "median" else {}
         ),
         early_stopping=EarlyStoppingConfig(patience=args.patience),
         budget=BudgetConfig(n_trials=100_000, max_epochs=args.max_epochs),
@@ -413,13 +413,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "imdb")
     parser.add_argument("--space", default="cnn_lstm")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--epoch-budget", type=int, default=24)
+    parser.add_argument("--epoch-budget", type=int, default=40)
     parser.add_argument("--max-epochs", type=int, default=6)
     parser.add_argument("--patience", type=int, default=2)
     parser.add_argument("--max-samples", type=int, default=2000)
     parser.add_argument("--maxlen", type=int, default=150)
     parser.add_argument("--num-words", type=int, default=5000)
-    parser.add_argument("--overhead-epochs", type=int, default=4)
+    parser.add_argument("--overhead-epochs", type=int, default=5)
     parser.add_argument("--overhead-repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: the harness runs")
