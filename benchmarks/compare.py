@@ -169,6 +169,31 @@ def retrain_and_test(
     return float(model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)[1])
 
 
+def outcome(
+    label: str,
+    seed: int,
+    cfg: StudyConfig,
+    space: Space,
+    data: Dataset,
+    params: dict[str, Any],
+    ledger: Ledger,
+    seconds: float,
+    bar: float,
+) -> Result:
+    """A contender's result: its search as the ledger saw it, and its pick's test accuracy."""
+    test = retrain_and_test(cfg, space, data, params, seed)
+    return Result(
+        label,
+        seed,
+        max(ledger.curve),
+        test,
+        len(ledger.curve),
+        seconds,
+        ledger.first_beat(bar),
+        params,
+    )
+
+
 def run_hpsearch(
     args: argparse.Namespace,
     label: str,
@@ -190,16 +215,7 @@ def run_hpsearch(
     best = best_trial(study)
     assert best is not None, "no trial completed within the budget"
     params = chosen_params(space.suggest, best)
-    return Result(
-        label,
-        seed,
-        max(ledger.curve),
-        retrain_and_test(cfg, space, data, params, seed),
-        len(ledger.curve),
-        seconds,
-        ledger.first_beat(bar),
-        params,
-    )
+    return outcome(label, seed, cfg, space, data, params, ledger, seconds, bar)
 
 
 def run_keras_tuner(
@@ -246,16 +262,7 @@ def run_keras_tuner(
     assert best, "no KerasTuner trial completed within the budget"
     params = hypermodel.params(best[0].hyperparameters)
     cfg = study_config(args, f"{label}-{seed}", seed, workdir, "random", "none")
-    return Result(
-        label,
-        seed,
-        max(ledger.curve),
-        retrain_and_test(cfg, space, data, params, seed),
-        len(ledger.curve),
-        seconds,
-        ledger.first_beat(bar),
-        params,
-    )
+    return outcome(label, seed, cfg, space, data, params, ledger, seconds, bar)
 
 
 def run_baseline(
