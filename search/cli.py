@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from search.errors import HpsearchError
+from search.queries import TRIAL_COLUMNS, fmt, short, trial_cells
 from search.signals import INTERRUPTED, interruptible
 
 DEFAULT_STORAGE = "sqlite:///hpsearch.db"
@@ -224,9 +225,9 @@ def studies(storage: str) -> None:
             s["space"],
             str(s["trials"]),
             *(str(s["counts"][k]) for k in SHOWN_STATES),
-            _num(s["best_value"]),
+            fmt(s["best_value"]),
             s["metric"],
-            _num(s["best_trial"]),
+            fmt(s["best_trial"]),
         )
     out.print(table)
 
@@ -266,13 +267,13 @@ def best(study: str, storage: str, as_json: bool) -> None:
         click.echo(json.dumps(row, indent=2, sort_keys=True))
         return
     out.print(
-        f"best trial of [bold]{study}[/]: #{row['number']}, {row['metric']} = {_num(row['value'])}"
+        f"best trial of [bold]{study}[/]: #{row['number']}, {row['metric']} = {fmt(row['value'])}"
     )
     for key, value in row["params"].items():
         out.print(f"  {key} = {value!r}")
     out.print(
         f"  best epoch {row['best_epoch']} of {row['epochs']} ({row['stop_reason']}), "
-        f"loss gap {_num(row['gap_loss'])}, accuracy gap {_num(row['gap_accuracy'])}"
+        f"loss gap {fmt(row['gap_loss'])}, accuracy gap {fmt(row['gap_accuracy'])}"
     )
 
 
@@ -360,11 +361,11 @@ def tradeoff(
         table.add_row(
             f"{c.number}{' (baseline)' if c.baseline else ''}{mark}",
             c.state,
-            _num(c.value),
-            _num(c.gap),
+            fmt(c.value),
+            fmt(c.gap),
             str(c.best_epoch),
             c.stop_reason,
-            ", ".join(f"{k}={_short(v)}" for k, v in c.params.items()),
+            ", ".join(f"{k}={short(v)}" for k, v in c.params.items()),
         )
     out.print(table)
     if result.pick is None:
@@ -426,11 +427,10 @@ def evaluate(study: str, storage: str, number: int | None) -> None:
     from search.evaluate import evaluate as run_evaluation
 
     e = run_evaluation(storage, study, number)
-    params = ", ".join(f"{k}={_short(v)}" for k, v in e.params.items())
+    params = ", ".join(f"{k}={short(v)}" for k, v in e.params.items())
     out.print(f"trial {e.trial} of {e.study}: {params}")
     out.print(
-        f"  validation {e.metric}: search {_num(e.search_value)}, "
-        f"retrained {_num(e.retrained_value)}"
+        f"  validation {e.metric}: search {fmt(e.search_value)}, retrained {fmt(e.retrained_value)}"
     )
     out.print(
         f"  TEST (measured once, {e.test_size} reviews): accuracy {e.test_accuracy:.4f}, "
@@ -477,44 +477,10 @@ def export(
 
 
 def _print_trials(rows: list[dict[str, Any]], title: str) -> None:
-    table = Table(
-        "#",
-        "state",
-        "value",
-        "why stopped",
-        "epochs",
-        "best ep",
-        "loss gap",
-        "acc gap",
-        "params",
-        title=title,
-    )
+    table = Table(*TRIAL_COLUMNS, title=title)
     for r in rows:
-        params = ", ".join(f"{k}={_short(v)}" for k, v in r["params"].items())
-        table.add_row(
-            f"{r['number']}{' (baseline)' if r['baseline'] else ''}",
-            r["state"],
-            _num(r["value"]),
-            r["stop_reason"] or "",
-            _num(r["epochs"]),
-            _num(r["best_epoch"]),
-            _num(r["gap_loss"]),
-            _num(r["gap_accuracy"]),
-            params,
-        )
+        table.add_row(*trial_cells(r))
     out.print(table)
-
-
-def _num(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.4f}"
-    return str(v)
-
-
-def _short(v: Any) -> str:
-    return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
 def _quiet_tensorflow() -> None:

@@ -104,6 +104,46 @@ def trial_row(t: FrozenTrial) -> dict[str, Any]:
     }
 
 
+TRIAL_COLUMNS = (
+    "#",
+    "state",
+    "value",
+    "why stopped",
+    "epochs",
+    "best epoch",
+    "loss gap",
+    "accuracy gap",
+    "params",
+)
+
+
+def fmt(v: Any) -> str:
+    """A number as the listings show it: 4 decimals for floats, '-' for missing."""
+    if v is None:
+        return "-"
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+def short(v: Any) -> str:
+    """A parameter value, compactly."""
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def trial_cells(r: dict[str, Any]) -> list[str]:
+    """One trial row (from :func:`trial_row`) as the text cells of TRIAL_COLUMNS."""
+    return [
+        f"{r['number']}{' (baseline)' if r['baseline'] else ''}",
+        r["state"],
+        fmt(r["value"]),
+        r["stop_reason"] or "",
+        fmt(r["epochs"]),
+        fmt(r["best_epoch"]),
+        fmt(r["gap_loss"]),
+        fmt(r["gap_accuracy"]),
+        ", ".join(f"{k}={short(v)}" for k, v in r["params"].items()),
+    ]
+
+
 def trial_rows(url: str, name: str) -> list[dict[str, Any]]:
     return [trial_row(t) for t in load(url, name).get_trials(deepcopy=False)]
 

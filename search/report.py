@@ -17,7 +17,7 @@ import optuna
 import plotly.graph_objects as go
 
 from search.plots import curves_figure, scatter_figure
-from search.queries import load, trial_row
+from search.queries import TRIAL_COLUMNS, fmt, load, trial_cells, trial_row
 from search.store import EpochLog
 from search.tradeoff import Tradeoff, analyse
 
@@ -140,44 +140,12 @@ def _summary(study: optuna.Study, t: Tradeoff, tests: dict[int, dict[str, Any]])
 
 
 def _trial_table(study: optuna.Study, tests: dict[int, dict[str, Any]]) -> str:
-    head = (
-        "#",
-        "state",
-        "value",
-        "why stopped",
-        "epochs",
-        "best epoch",
-        "loss gap",
-        "accuracy gap",
-        "params",
-        "TEST accuracy (once)",
-    )
+    head = (*TRIAL_COLUMNS, "TEST accuracy (once)")
     rows = []
     for t in study.get_trials(deepcopy=False):
-        r = trial_row(t)
         test = tests.get(t.number)
-        cells = [
-            f"{r['number']}{' (baseline)' if r['baseline'] else ''}",
-            r["state"],
-            _fmt(r["value"]),
-            r["stop_reason"] or "",
-            _fmt(r["epochs"]),
-            _fmt(r["best_epoch"]),
-            _fmt(r["gap_loss"]),
-            _fmt(r["gap_accuracy"]),
-            ", ".join(
-                f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                for k, v in r["params"].items()
-            ),
-        ]
-        tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells)
-        tds += f"<td class='test'>{_fmt(test['test_accuracy']) if test else ''}</td>"
+        tds = "".join(f"<td>{html.escape(c)}</td>" for c in trial_cells(trial_row(t)))
+        tds += f"<td class='test'>{fmt(test['test_accuracy']) if test else ''}</td>"
         rows.append(f"<tr>{tds}</tr>")
     ths = "".join(f"<th>{h}</th>" for h in head)
     return f"<table><tr>{ths}</tr>{''.join(rows)}</table>"
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "-"
-    return f"{v:.4f}" if isinstance(v, float) else str(v)
