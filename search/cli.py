@@ -484,6 +484,9 @@ def _print_trials(rows: list[dict[str, Any]], title: str) -> None:
 
 
 def _quiet_tensorflow() -> None:
+    from search.threads import use_threads
+
+    use_threads()  # before TensorFlow starts its runtime; a worker's env already holds its share
     if not _DEBUG:
         from search.quiet import quiet_tensorflow
 

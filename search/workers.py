@@ -2,7 +2,8 @@
 
 The parent creates (or resumes) the study, then starts N ``hpsearch worker`` processes and
 shows the study's progress by reading the store. Each process gets an equal share of the
-CPU cores for TensorFlow's thread pools, so N workers do not oversubscribe the machine.
+CPU cores for TensorFlow's thread pools (:mod:`search.threads`), so N workers do not
+oversubscribe the machine.
 """
 
 from __future__ import annotations
@@ -18,15 +19,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from search.runner import Prepared, counted, start_study
+from search.threads import thread_env
 
 _WORKER = "from search.cli import entry_point; entry_point()"
 
 
 def worker_env(n_workers: int) -> dict[str, str]:
     """Environment for one of ``n_workers`` processes: its share of the cores."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    share = max(1, (cores or 1) // n_workers)
-    return {**os.environ, "TF_NUM_INTRAOP_THREADS": str(share), "TF_NUM_INTEROP_THREADS": "1"}
+    return {**os.environ, **thread_env(n_workers)}  # its share, not the parent's settings
 
 
 def run_workers(prep: Prepared, n_workers: int, console: Console) -> optuna.Study:
