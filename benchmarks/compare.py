@@ -23,6 +23,7 @@ import json
 import math
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -55,7 +56,7 @@ from search.config import (  # noqa: E402
 )
 from search.data import Dataset, load_dataset  # noqa: E402
 from search.evaluate import chosen_params  # noqa: E402
-from search.kt_bridge import SpaceHyperModel  # noqa: E402
+from search.kt_bridge import SpaceHyperModel, keras_tuner_study  # noqa: E402
 from search.queries import best_trial  # noqa: E402
 from search.runner import prepare, run_study  # noqa: E402
 from search.spaces import Space, load_space  # noqa: E402
@@ -158,8 +159,13 @@ class Result:
     beat_in_trial: int | None = None
 
 
+def slug(label: str, seed: int) -> str:
+    """A contender's study name: ``KerasTuner Hyperband``, seed 0 -> ``kerastuner-hyperband-s0``."""
+    return "-".join(re.findall(r"[a-z0-9]+", label.lower())) + f"-s{seed}"
+
+
 def study_config(
-    args: argparse.Namespace, name: str, seed: int, workdir: Path, sampler: str, pruner: str
+    args: argparse.Namespace, name: str, seed: int, storage: str, sampler: str, pruner: str
 ) -> StudyConfig:
     # A budget of a few dozen epochs buys only a handful of trials: TPE models after 3 of them
     # and the median pruner compares from the third trial on.
@@ -174,7 +180,7 @@ def study_config(
         ),
         early_stopping=EarlyStoppingConfig(patience=args.patience),
         budget=BudgetConfig(n_trials=100_000, max_epochs=args.max_epochs),
-        storage=f"sqlite:///{workdir / name}.db",
+        storage=storage,
         seed=seed,
         source="benchmark",
     )
@@ -237,15 +243,18 @@ def run_hpsearch(
     bar: float,
     space: Space,
     data: Dataset,
-    workdir: Path,
 ) -> Result:
-    cfg = study_config(args, f"{label}-{seed}", seed, workdir, sampler, pruner)
+    cfg = study_config(args, slug(label, seed), seed, args.storage, sampler, pruner)
     ledger = Ledger(args.epoch_budget)
     started = time.perf_counter()
     with contextlib.suppress(BudgetSpent):
         run_study(prepare(cfg), LedgerReporter(ledger))
     seconds = time.perf_counter() - started
     study = optuna.load_study(study_name=cfg.name, storage=cfg.storage)
+    for cut in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        trial = optuna.Trial(study, cut._trial_id)  # the trial the budget cut short
+        trial.set_user_attr("stop_reason", "budget spent")
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
     best = best_trial(study)
     assert best is not None, "no trial completed within the budget"
     params = chosen_params(space.suggest, best)
@@ -267,7 +276,7 @@ def run_keras_tuner(
         "seed": seed,
         "overwrite": True,
         "directory": str(workdir),
-        "project_name": f"{label}-{seed}",
+        "project_name": slug(label, seed),
     }
     if label == "KerasTuner Hyperband":
         tuner: keras_tuner.Tuner = keras_tuner.Hyperband(
@@ -295,15 +304,14 @@ def run_keras_tuner(
     best = tuner.oracle.get_best_trials(1)
     assert best, "no KerasTuner trial completed within the budget"
     params = hypermodel.params(best[0].hyperparameters)
-    cfg = study_config(args, f"{label}-{seed}", seed, workdir, "random", "none")
+    keras_tuner_study(tuner, hypermodel, args.storage, slug(label, seed))
+    cfg = study_config(args, slug(label, seed), seed, args.storage, "random", "none")
     return outcome(label, seed, cfg, space, data, params, ledger, seconds, bar)
 
 
-def run_baseline(
-    args: argparse.Namespace, seed: int, space: Space, data: Dataset, workdir: Path
-) -> Result:
+def run_baseline(args: argparse.Namespace, seed: int, space: Space, data: Dataset) -> Result:
     """The article's settings alone, trained once with early stopping."""
-    cfg = study_config(args, f"baseline-{seed}", seed, workdir, "random", "none")
+    cfg = study_config(args, f"baseline-s{seed}", seed, args.storage, "random", "none")
     settings = settings_for(cfg)
     ledger = Ledger(10**9)
     started = time.perf_counter()
@@ -366,7 +374,9 @@ def overhead(
     which goes first. An epoch is timed end to end, so hpsearch's own per-epoch work (storing
     the epoch, reporting to the pruner, heartbeats) is inside its number."""
     epochs = args.overhead_epochs
-    cfg = study_config(args, "overhead", 0, workdir, "random", "none")
+    cfg = study_config(
+        args, "overhead", 0, f"sqlite:///{workdir / 'overhead.db'}", "random", "none"
+    )
     cfg = cfg.replace(
         budget=BudgetConfig(n_trials=1, max_epochs=epochs),
         early_stopping=EarlyStoppingConfig(patience=epochs),
@@ -508,6 +518,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--overhead-epochs", type=int, default=5)
     parser.add_argument("--overhead-repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument(
+        "--storage",
+        help="where every contender's study goes (KerasTuner's copied in), for `hpsearch "
+        "studies`/`trials` and the dashboard; default: a SQLite file beside the results, "
+        "rewritten each run",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: the harness runs")
     parser.add_argument(
         "--overhead-only",
@@ -521,6 +537,12 @@ def main(argv: list[str] | None = None) -> None:
     space = load_space(args.space)
     data = load_dataset(dataset_config(args), seed=0)
     stem = "smoke" if args.smoke else "compare"
+    if args.storage is None and not args.overhead_only:
+        args.out.mkdir(parents=True, exist_ok=True)
+        db = args.out / f"{stem}.db"
+        for leftover in args.out.glob(f"{stem}.db*"):  # the last run's store and WAL files
+            leftover.unlink()
+        args.storage = f"sqlite:///{db}"
     if args.overhead_only:
         saved = json.loads((args.out / f"{stem}.json").read_text())
         with tempfile.TemporaryDirectory() as tmp:
@@ -549,14 +571,12 @@ def main(argv: list[str] | None = None) -> None:
         workdir = Path(tmp)
         # The bar is the baseline's typical score, not one seed's luck: the median over seeds
         # of its best validation accuracy, measured before any search starts.
-        results += [run_baseline(args, seed, space, data, workdir) for seed in range(args.seeds)]
+        results += [run_baseline(args, seed, space, data) for seed in range(args.seeds)]
         bar = statistics.median(r.best_val_accuracy for r in results)
         meta["bar"] = bar
         for seed in range(args.seeds):
             for label, sampler, pruner in HPSEARCH_CONTENDERS:
-                results.append(
-                    run_hpsearch(args, label, sampler, pruner, seed, bar, space, data, workdir)
-                )
+                results.append(run_hpsearch(args, label, sampler, pruner, seed, bar, space, data))
             for label in KERAS_TUNER_CONTENDERS:
                 results.append(run_keras_tuner(args, label, seed, bar, space, data, workdir))
             save(args.out / stem, meta, results, None)  # a crash keeps the finished seeds

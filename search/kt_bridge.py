@@ -83,7 +83,12 @@ def copy_to_store(
     study: optuna.Study,
     metric: str = "val_accuracy",
 ) -> int:
-    """Add the tuner's finished trials to ``study`` (values = best ``metric``); returns count."""
+    """Add the tuner's finished trials to ``study`` (values = best ``metric``); returns count.
+
+    Each trial also gets the user attributes an hpsearch trial has (epochs, best epoch, the
+    train and validation numbers there, both gaps), from KerasTuner's per-epoch history, so
+    ``hpsearch trials`` shows them in the same columns.
+    """
     added = 0
     for kt_trial in tuner.oracle.trials.values():
         if kt_trial.status != "COMPLETED":
@@ -98,8 +103,51 @@ def copy_to_store(
                 params=asked,
                 distributions={k: hypermodel.distributions[k] for k in asked},
                 value=float(best),
-                user_attrs={"keras_tuner_trial": kt_trial.trial_id, "source": "keras-tuner"},
+                user_attrs={
+                    "keras_tuner_trial": kt_trial.trial_id,
+                    "source": "keras-tuner",
+                    **_summary(kt_trial, metric),
+                },
             )
         )
         added += 1
     return added
+
+
+def keras_tuner_study(
+    tuner: keras_tuner.Tuner,
+    hypermodel: SpaceHyperModel,
+    storage: str,
+    name: str,
+    metric: str = "val_accuracy",
+) -> optuna.Study:
+    """A new study in ``storage`` holding the tuner's finished trials, tagged like an hpsearch
+    study (space, metric), so ``hpsearch studies``/``trials``/``best`` and optuna-dashboard
+    show it beside hpsearch's own."""
+    study = optuna.create_study(
+        study_name=name,
+        storage=storage,
+        direction="minimize" if metric.endswith("loss") else "maximize",
+    )
+    study.set_user_attr("hpsearch:space", hypermodel.space.name)
+    study.set_user_attr("hpsearch:metric", metric)
+    study.set_user_attr("hpsearch:source", f"keras-tuner {type(tuner).__name__}")
+    copy_to_store(tuner, hypermodel, study, metric)
+    return study
+
+
+def _summary(kt_trial: Any, metric: str) -> dict[str, Any]:
+    """Epochs run, the best epoch and the metrics there, from KerasTuner's per-epoch history."""
+    from search.trial import summarize
+
+    tracked = kt_trial.metrics
+    steps: dict[int, dict[str, float]] = {}
+    for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        if tracked.exists(name):
+            for o in tracked.get_history(name):
+                steps.setdefault(int(o.step), {})[name] = float(o.mean())
+    order = sorted(steps)
+    best = order.index(int(tracked.get_best_step(metric)))
+    out = summarize([steps[k] for k in order], best, metric)
+    out.pop("value", None)  # the trial's value already
+    return out

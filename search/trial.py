@@ -191,21 +191,20 @@ def run_trial(
         trial.set_user_attr("fail_reason", "interrupted")
         raise
     finally:
-        summary = summarize(recorder.rows, stopper.best_epoch, settings)
+        summary = summarize(recorder.rows, stopper.best_epoch, settings.monitor)
         summary.update(stop_reason=reason, wall_seconds=round(time.perf_counter() - started, 3))
         for key, value in summary.items():
             trial.set_user_attr(key, value)
     return float(summary["value"])
 
 
-def summarize(
-    rows: list[dict[str, float]], best_index: int, settings: TrainSettings
-) -> dict[str, Any]:
-    """The trial's numbers at its best epoch (1-based), and the train/validation gaps."""
+def summarize(rows: list[dict[str, float]], best_index: int, monitor: str) -> dict[str, Any]:
+    """The trial's numbers at its best epoch (``best_index`` is 0-based; the summary's
+    ``best_epoch`` 1-based), and the train/validation gaps."""
     out: dict[str, Any] = {"epochs": len(rows)}
     if not rows:
         return out
-    finite = [i for i, r in enumerate(rows) if math.isfinite(r.get(settings.monitor, math.nan))]
+    finite = [i for i, r in enumerate(rows) if math.isfinite(r.get(monitor, math.nan))]
     if best_index >= len(rows) or best_index not in finite:
         best_index = finite[-1] if finite else len(rows) - 1
     best = rows[best_index]
@@ -216,7 +215,7 @@ def summarize(
 
     out.update(
         best_epoch=best_index + 1,
-        value=get(settings.monitor),
+        value=get(monitor),
         train_loss=get("loss"),
         train_accuracy=get("accuracy"),
         val_loss=get("val_loss"),
