@@ -85,9 +85,9 @@ def copy_to_store(
 ) -> int:
     """Add the tuner's finished trials to ``study`` (values = best ``metric``); returns count.
 
-    Each trial also gets the user attributes an hpsearch trial has (epochs, best epoch, the
-    train and validation numbers there, both gaps), from KerasTuner's per-epoch history, so
-    ``hpsearch trials`` shows them in the same columns.
+    Each trial also gets the user attributes an hpsearch trial has (best epoch, the train
+    and validation numbers there, both gaps), so ``hpsearch trials`` shows them in the same
+    columns.
     """
     added = 0
     for kt_trial in tuner.oracle.trials.values():
@@ -137,17 +137,22 @@ def keras_tuner_study(
 
 
 def _summary(kt_trial: Any, metric: str) -> dict[str, Any]:
-    """Epochs run, the best epoch and the metrics there, from KerasTuner's per-epoch history."""
+    """The best epoch and the train/validation metrics there, with the gaps.
+
+    KerasTuner keeps only the best epoch of each trial (its ``step``), not the whole curve,
+    so the number of epochs a trial ran is not known here.
+    """
     from search.trial import summarize
 
     tracked = kt_trial.metrics
-    steps: dict[int, dict[str, float]] = {}
-    for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        if tracked.exists(name):
-            for o in tracked.get_history(name):
-                steps.setdefault(int(o.step), {})[name] = float(o.mean())
-    order = sorted(steps)
-    best = order.index(int(tracked.get_best_step(metric)))
-    out = summarize([steps[k] for k in order], best, metric)
-    out.pop("value", None)  # the trial's value already
-    return out
+    step = int(tracked.get_best_step(metric))
+    row = {
+        name: float(o.mean())
+        for name in ("loss", "accuracy", "val_loss", "val_accuracy")
+        if tracked.exists(name)
+        for o in tracked.get_history(name)
+        if o.step == step
+    }
+    out = summarize([row], 0, metric)
+    del out["epochs"], out["value"]  # unknown; the trial's value already
+    return {**out, "best_epoch": step + 1}
