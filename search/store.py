@@ -77,11 +77,33 @@ def check_storage(url: str, *, create: bool) -> None:
             raise StorageError(f"storage {url!r}: folder {parent} does not exist")
         if not _writable(parent):
             raise StorageError(f"storage {url!r}: folder {parent} is not writable")
-    if path.exists():
-        with path.open("rb") as fh:
-            head = fh.read(16)
-        if head and head != b"SQLite format 3\x00":
-            raise StorageError(f"storage {url!r}: {path} is not an SQLite database")
+    if path.exists() and path.stat().st_size > 0 and not _is_sqlite(path):
+        raise StorageError(f"storage {url!r}: {path} is not an SQLite database")
+
+
+def _is_sqlite(path: Path) -> bool:
+    """Whether ``path`` is an SQLite database, asked through SQLite itself.
+
+    Not by reading the file's header with ``open()``: closing any descriptor of the file
+    drops every POSIX lock this process holds on it, including those of SQLite connections
+    already open here (a worker, the benchmark). Another process then takes itself for the
+    last user of the write-ahead log, checkpoints and deletes it under the writer, and the
+    store is corrupt ("How To Corrupt An SQLite Database File", section 2.2). SQLite tracks
+    its own descriptors per file and defers such closes.
+    """
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        return True
+    except sqlite3.DatabaseError as exc:
+        return "not a database" not in str(exc) and "encrypted" not in str(exc)
+    finally:
+        conn.close()
 
 
 def _writable(folder: Path) -> bool:

@@ -40,3 +40,35 @@ def test_non_database_files_and_bad_folders(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="does not exist"):
         check_storage(f"sqlite:///{tmp_path / 'nope' / 'x.db'}", create=True)
     assert sqlite_path("postgresql+psycopg://u@localhost/db") is None
+
+
+def test_checking_a_store_keeps_the_locks_of_connections_already_open(tmp_path: Path) -> None:
+    """A worker re-checks its store while its own connections are open; meanwhile another
+    process (the CLI, the dashboard) reads and closes. The writer's next rows must land in
+    the store, not in a write-ahead log the reader checkpointed and deleted under it."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "live.db"
+    url = f"sqlite:///{db}"
+    writer = sqlite3.connect(db)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")  # rows stay in the log, as under load
+    writer.execute("CREATE TABLE t (x INTEGER)")
+    writer.execute("INSERT INTO t VALUES (1)")
+    writer.commit()
+
+    check_storage(url, create=False)  # in the writer's process, its connection open
+
+    count = (
+        f"import sqlite3; db = sqlite3.connect({str(db)!r}); "
+        "print(db.execute('SELECT count(*) FROM t').fetchone()[0])"
+    )
+    reader = subprocess.run([sys.executable, "-c", count], capture_output=True, text=True)
+    assert reader.stdout.strip() == "1"
+    writer.execute("INSERT INTO t VALUES (2)")
+    writer.commit()
+    after = subprocess.run([sys.executable, "-c", count], capture_output=True, text=True)
+    writer.close()
+    assert after.stdout.strip() == "2", after.stderr
+    assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
