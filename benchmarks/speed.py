@@ -109,9 +109,11 @@ def measure(spec: dict[str, Any], envs: list[dict[str, str]]) -> dict[str, float
 
 def before_env(n_workers: int) -> dict[str, str]:
     """The thread settings as of commit 414ae4f (TensorFlow's defaults for one worker)."""
+    from search.threads import cores
+
     if n_workers == 1:
         return {}
-    share = max(1, (os.cpu_count() or 1) // n_workers)
+    share = max(1, cores() // n_workers)
     return {"TF_NUM_INTRAOP_THREADS": str(share), "TF_NUM_INTEROP_THREADS": "1"}
 
 
