@@ -547,10 +547,7 @@ def main(argv: list[str] | None = None) -> None:
         saved = json.loads((args.out / f"{stem}.json").read_text())
         with tempfile.TemporaryDirectory() as tmp:
             saved["overhead"] = overhead(args, space, data, Path(tmp))
-        (args.out / f"{stem}.json").write_text(json.dumps(saved, indent=2, default=str))
-        text = markdown(saved["summary"], saved["overhead"], saved["meta"])
-        (args.out / f"{stem}.md").write_text(text)
-        print(text)
+        print(write(args.out / stem, saved))
         return
     meta = {
         "seeds": args.seeds,
@@ -588,16 +585,16 @@ def main(argv: list[str] | None = None) -> None:
 def save(
     stem: Path, meta: dict[str, Any], results: list[Result], over: dict[str, Any] | None
 ) -> str:
-    """Write ``<stem>.json`` and ``<stem>.md``; returns the Markdown."""
-    rows = summarize(results)
-    stem.with_suffix(".json").write_text(
-        json.dumps(
-            {"meta": meta, "summary": rows, "runs": [asdict(r) for r in results], "overhead": over},
-            indent=2,
-            default=str,
-        )
-    )
-    text = markdown(rows, over, meta)
+    """Write this run's results (see :func:`write`); returns the Markdown."""
+    runs = [asdict(r) for r in results]
+    record = {"meta": meta, "summary": summarize(results), "runs": runs, "overhead": over}
+    return write(stem, record)
+
+
+def write(stem: Path, record: dict[str, Any]) -> str:
+    """Write ``<stem>.json`` (the whole record) and ``<stem>.md``; returns the Markdown."""
+    stem.with_suffix(".json").write_text(json.dumps(record, indent=2, default=str))
+    text = markdown(record["summary"], record["overhead"], record["meta"])
     stem.with_suffix(".md").write_text(text)
     return text
 
