@@ -37,6 +37,9 @@ _KIND_KEYS = {
     "synthetic": {"samples", "test_samples"},
 }
 _KIND_ONLY_KEYS = set().union(*_KIND_KEYS.values())
+DEFAULT_NUM_WORDS = 5000
+DEFAULT_MAXLEN = 500
+"""The tutorial's data settings, used when neither the study file nor the space sets them."""
 
 
 @dataclass(frozen=True)
@@ -48,17 +51,33 @@ class DatasetConfig:
     test_path: str | None = None
     text_column: str = "text"
     label_column: str = "label"
-    num_words: int = 5000
-    maxlen: int = 500
+    num_words: int | None = None  # None: 5000, or searched when the space suggests it
+    maxlen: int | None = None  # None: 500, or searched when the space suggests it
     validation_split: float = 0.2
     max_samples: int | None = None
     samples: int = 2000
     test_samples: int = 500
 
+    def filled(self) -> DatasetConfig:
+        """A copy with the tutorial's vocabulary size and length where none is set."""
+        return dataclasses.replace(
+            self,
+            num_words=DEFAULT_NUM_WORDS if self.num_words is None else self.num_words,
+            maxlen=DEFAULT_MAXLEN if self.maxlen is None else self.maxlen,
+        )
+
+    def size(self) -> tuple[int, int]:
+        """(vocabulary size, sequence length), the tutorial's where unset."""
+        filled = self.filled()
+        assert filled.num_words is not None and filled.maxlen is not None
+        return filled.num_words, filled.maxlen
+
     def check(self, where: str) -> None:
         _one_of(where, "dataset.kind", self.kind, DATASET_KINDS)
-        _at_least(where, "dataset.num_words", self.num_words, 3)
-        _at_least(where, "dataset.maxlen", self.maxlen, 1)
+        if self.num_words is not None:
+            _at_least(where, "dataset.num_words", self.num_words, 3)
+        if self.maxlen is not None:
+            _at_least(where, "dataset.maxlen", self.maxlen, 1)
         _between(where, "dataset.validation_split", self.validation_split, 0.0, 1.0)
         if self.max_samples is not None:
             _at_least(where, "dataset.max_samples", self.max_samples, 10)

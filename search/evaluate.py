@@ -72,13 +72,13 @@ def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
     trial = chosen_trial(study, log, number)
     cfg = stored_config(study, url)
     prep = prepare(cfg)
-    data = prep.data
+    params = chosen_params(prep.space.suggest, trial)
+    data = prep.data_for(params)
     if data.x_test is None or data.y_test is None:
         raise DataError(
             f"study {name!r}: its dataset has no test split; set dataset.test_path (csv), "
             "a test/ folder (directory) or dataset.test_samples (synthetic)"
         )
-    params = chosen_params(prep.space.suggest, trial)
     settings = settings_for(cfg)
     model = build(params, prep.space, data, int(trial.user_attrs["seed"]))
     stopper = early_stopping(settings)

@@ -1,7 +1,10 @@
-"""Training knobs every space shares: batch size, optimizer, learning rate (and momentum).
+"""Knobs every space can share: the data's vocabulary size and sequence length, and the
+training knobs (batch size, optimizer, learning rate and momentum).
 
-Spaces call :func:`suggest_training` inside their ``suggest`` so the three model families
-tune these the same way; the engine calls :func:`make_optimizer` when it compiles.
+Spaces call :func:`suggest_data` and :func:`suggest_training` inside their ``suggest`` so every
+family tunes these the same way. The engine reads the data knobs from a trial's params
+(:data:`DATA_KNOBS`) and hands ``build_model`` the data at that setting; it calls
+:func:`make_optimizer` when it compiles.
 """
 
 from __future__ import annotations
@@ -12,8 +15,26 @@ import optuna
 
 OPTIMIZERS = ("adam", "rmsprop", "nadam", "sgd")
 
+DATA_KNOBS = ("num_words", "maxlen")
+"""Params that choose the data rather than the model: vocabulary size and sequence length."""
+
+DATA_BASELINE: dict[str, Any] = {"num_words": 5000, "maxlen": 500}
+"""The tutorial's data settings: the top 5,000 words, reviews cut or padded to 500 tokens."""
+
 TRAINING_BASELINE: dict[str, Any] = {"batch_size": 64, "optimizer": "adam", "learning_rate": 1e-3}
 """The tutorial's training settings: Adam at Keras' default learning rate, batch 64."""
+
+
+def suggest_data(trial: optuna.Trial) -> dict[str, Any]:
+    """Vocabulary size (log scale) and sequence length, as wide as a user would start.
+
+    Text is vectorized once at the largest setting the study allows; each trial's setting is
+    cut from it (see :func:`search.data.base.restrict_arrays`), so trying many costs nothing.
+    """
+    return {
+        "num_words": trial.suggest_int("num_words", 1000, 40000, log=True),
+        "maxlen": trial.suggest_int("maxlen", 50, 800, step=50),
+    }
 
 
 def suggest_training(trial: optuna.Trial) -> dict[str, Any]:

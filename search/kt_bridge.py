@@ -21,6 +21,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
+from search import setting
 from search.data import Dataset
 from search.spaces import Space
 
@@ -71,10 +72,26 @@ class SpaceHyperModel(keras_tuner.HyperModel):
         from search.trial import compile_model
 
         params = self.params(hp)
-        return compile_model(self.space.build_model(params, self.data), params)
+        return compile_model(self.space.build_model(params, self.data_for(params)), params)
+
+    def data_for(self, params: dict[str, Any]) -> Dataset:
+        """The data at the trial's vocabulary size and length (its data knobs, if any)."""
+        return self.data.restrict(*setting.of(params))
 
     def fit(self, hp: keras_tuner.HyperParameters, model: Any, *args: Any, **kwargs: Any) -> Any:
-        return model.fit(*args, batch_size=self.params(hp)["batch_size"], **kwargs)
+        """Fit on the data at the trial's setting: KerasTuner passes the study's full arrays,
+        which only fit a model built for the largest vocabulary and length."""
+        params = self.params(hp)
+        data = self.data_for(params)
+        kwargs.pop("x", None), kwargs.pop("y", None), kwargs.pop("validation_data", None)
+        return model.fit(
+            data.x_train,
+            data.y_train,
+            *args[2:],
+            batch_size=params["batch_size"],
+            validation_data=(data.x_val, data.y_val),
+            **kwargs,
+        )
 
 
 def copy_to_store(

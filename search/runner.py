@@ -10,13 +10,14 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import optuna
 from optuna.trial import TrialState
 
+from search import setting
 from search.budget import Budget
 from search.config import StudyConfig
 from search.data import Dataset, load_dataset
@@ -62,6 +63,16 @@ class Prepared:
     sampler: optuna.samplers.BaseSampler
     pruner: optuna.pruners.BasePruner
     data: Dataset
+    _views: dict[tuple[int | None, int | None], Dataset] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def data_for(self, params: dict[str, Any]) -> Dataset:
+        """The data at a trial's vocabulary size and length (cut once per setting, kept)."""
+        key = setting.of(params)
+        if key not in self._views:
+            self._views[key] = self.data.restrict(*key)
+        return self._views[key]
 
     @property
     def baseline_note(self) -> str | None:
@@ -80,12 +91,13 @@ def prepare(cfg: StudyConfig, sampler_seed: int | None = None) -> Prepared:
     where = cfg.source
     extra = [Path(where).resolve().parent.parent / "spaces"] if where.endswith(".toml") else []
     space = load_space(cfg.space, extra)
+    cfg = setting.pin(cfg, space)
     check_ranges(space, cfg.ranges, where)
     seed = cfg.seed if sampler_seed is None else sampler_seed
     sampler = make_sampler(cfg.sampler, seed, where, multi=cfg.objective.multi)
     pruner = make_pruner(cfg.pruner, cfg.budget.max_epochs, where)
     check_storage(cfg.storage, create=True)
-    data = load_dataset(cfg.dataset, cfg.seed)
+    data = load_dataset(setting.ceiling(cfg, space).dataset, cfg.seed)
     return Prepared(cfg, space, sampler, pruner, data)
 
 
@@ -242,7 +254,8 @@ def _objective(
     def objective(trial: optuna.Trial) -> float | tuple[float, float]:
         try:
             params = prep.space.suggest(RangedTrial(trial, cfg.ranges))
-            value = run_trial(trial, params, prep.space, prep.data, settings, log, reporter.epoch)
+            data = prep.data_for(params)
+            value = run_trial(trial, params, prep.space, data, settings, log, reporter.epoch)
         except (optuna.TrialPruned, TrialDiverged):
             raise
         except BaseException:

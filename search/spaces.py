@@ -152,19 +152,23 @@ def _checked(ref: str, module: ModuleType) -> Space:
     return Space(name, module, suggest, build, dict(baseline))  # type: ignore[arg-type]
 
 
-def describe(space: Space, samples: int = 64) -> list[ParamInfo]:
+def describe(
+    space: Space, samples: int = 64, ranges: dict[str, RangeOverride] | None = None
+) -> list[ParamInfo]:
     """The parameters ``suggest`` declares, found by running it on real Optuna trials.
 
     Random trials explore the conditional branches; a parameter missing from some of them
     is conditional. The baseline's own branch is run too, so its parameters always show.
+    With ``ranges``, the distributions are the ones a study with those ``[ranges]`` searches.
     """
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    study.enqueue_trial(space.baseline)
+    if not outside_ranges(space.baseline, ranges or {}):
+        study.enqueue_trial(space.baseline)
     seen: dict[str, BaseDistribution] = {}
     counts: dict[str, int] = {}
     for _ in range(samples + 1):
         trial = study.ask()
-        space.suggest(trial)
+        space.suggest(RangedTrial(trial, ranges) if ranges else trial)
         for pname, dist in trial.distributions.items():
             seen.setdefault(pname, dist)
             counts[pname] = counts.get(pname, 0) + 1
@@ -172,6 +176,13 @@ def describe(space: Space, samples: int = 64) -> list[ParamInfo]:
     return [
         ParamInfo(n, d, counts[n] < samples + 1, space.baseline.get(n)) for n, d in seen.items()
     ]
+
+
+def largest(dist: BaseDistribution) -> Any:
+    """The largest value a distribution can give (a categorical's largest choice)."""
+    if isinstance(dist, CategoricalDistribution):
+        return max(dist.choices)  # type: ignore[type-var]
+    return dist.high  # type: ignore[attr-defined]
 
 
 def check_ranges(space: Space, ranges: dict[str, RangeOverride], where: str) -> None:

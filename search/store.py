@@ -37,8 +37,21 @@ EPOCHS = sa.Table(
     sa.Column("val_accuracy", sa.Float),
     sa.Column("seconds", sa.Float),
     sa.Column("recorded_at", sa.DateTime),
+    # Inference-mode numbers on a training subsample (see search.trial.TrainEval); NULL in
+    # stores written before they were measured.
+    sa.Column("train_eval_loss", sa.Float),
+    sa.Column("train_eval_accuracy", sa.Float),
 )
-EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+EPOCH_METRICS = (
+    "loss",
+    "accuracy",
+    "val_loss",
+    "val_accuracy",
+    "train_eval_loss",
+    "train_eval_accuracy",
+)
+ADDED_COLUMNS = {"hpsearch_epochs": ("train_eval_loss", "train_eval_accuracy")}
+"""Columns added after a table first shipped: :meth:`EpochLog.create` adds them to old stores."""
 TEST_RESULTS = sa.Table(
     "hpsearch_test_results",
     METADATA,
@@ -172,7 +185,17 @@ class EpochLog:
         self.engine = engine_for(url)
 
     def create(self) -> None:
-        METADATA.create_all(self.engine, tables=[EPOCHS, TEST_RESULTS])
+        """Create hpsearch's tables, and add columns newer versions write to an older store
+        (SQLAlchemy's ``create_all`` never alters an existing table; Alembic would be a whole
+        migration framework for two nullable columns)."""
+        METADATA.create_all(self.engine, tables=list(METADATA.sorted_tables))
+        inspector = sa.inspect(self.engine)
+        for table, columns in ADDED_COLUMNS.items():
+            have = {c["name"] for c in inspector.get_columns(table)}
+            with self.engine.begin() as conn:
+                for column in columns:
+                    if column not in have:
+                        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} FLOAT"))
 
     def record(
         self, study: str, trial_number: int, epoch: int, logs: dict[str, Any], seconds: float

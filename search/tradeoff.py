@@ -11,6 +11,7 @@ lines of our own over plain candidates.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,13 +53,34 @@ class Tradeoff:
     reason: str
 
 
+def gaps_of(row: dict[str, Any]) -> dict[str, float | None]:
+    """The overfitting gaps of one epoch's numbers: accuracy gap = training accuracy -
+    validation accuracy, loss gap = validation loss - training loss. The training side is
+    the inference-mode measurement (``train_eval_*``) where there is one, else Keras'
+    training-mode average (stores written before it was measured, KerasTuner's trials)."""
+
+    def side(key: str) -> float | None:
+        for k in (f"train_eval_{key}", key):
+            v = row.get(k)
+            if v is not None and math.isfinite(v):
+                return float(v)
+        return None
+
+    def finite(key: str) -> float | None:
+        v = row.get(key)
+        return float(v) if v is not None and math.isfinite(v) else None
+
+    train_acc, val_acc = side("accuracy"), finite("val_accuracy")
+    train_loss, val_loss = side("loss"), finite("val_loss")
+    return {
+        "accuracy": None if train_acc is None or val_acc is None else train_acc - val_acc,
+        "loss": None if train_loss is None or val_loss is None else val_loss - train_loss,
+    }
+
+
 def gap_of(row: dict[str, Any], measure: str) -> float | None:
-    """Overfitting gap of one epoch row: accuracy - val_accuracy, or val_loss - loss."""
-    if measure == "accuracy":
-        a, b = row.get("accuracy"), row.get("val_accuracy")
-    else:
-        a, b = row.get("val_loss"), row.get("loss")
-    return None if a is None or b is None else a - b
+    """One gap (``accuracy`` or ``loss``) of an epoch row; see :func:`gaps_of`."""
+    return gaps_of(row)[measure]
 
 
 def candidates(

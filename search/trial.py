@@ -23,10 +23,12 @@ from optuna_integration import KerasPruningCallback
 
 from search.config import StudyConfig
 from search.data import Dataset
+from search.data.base import subsample
 from search.errors import HpsearchError, TrialDiverged
 from search.knobs import make_optimizer
 from search.spaces import Space
 from search.store import EpochLog
+from search.tradeoff import gaps_of
 
 EpochHook = Callable[[int, int, dict[str, float]], None]
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -81,6 +83,36 @@ def compile_model(model: keras.Model, params: dict[str, Any]) -> keras.Model:
         optimizer=make_optimizer(params), loss="binary_crossentropy", metrics=["accuracy"]
     )
     return model
+
+
+class TrainEval(keras.callbacks.Callback):
+    """Training loss and accuracy in inference mode, every epoch: ``train_eval_loss`` and
+    ``train_eval_accuracy`` in the epoch's logs.
+
+    Keras' own ``loss``/``accuracy`` are averaged over the epoch with dropout active, so a
+    heavily regularized model looks as if it did not overfit. This evaluates the model as it
+    stands at the epoch's end, dropout off, on a fixed training subsample as large as the
+    validation split, which makes the train/validation gap honest. Runs before the callbacks
+    that read the logs (early stopping, the epoch store).
+    """
+
+    def __init__(self, x: Any, y: Any) -> None:
+        super().__init__()
+        self.x, self.y = x, y
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if logs is None:
+            return
+        result = self.model.evaluate(self.x, self.y, batch_size=256, verbose=0, return_dict=True)
+        logs["train_eval_loss"] = float(result["loss"])
+        logs["train_eval_accuracy"] = float(result["accuracy"])
+
+
+def train_eval(data: Any, seed: int) -> TrainEval:
+    """The :class:`TrainEval` callback on a stratified, seeded sample of the training split
+    with as many rows as the validation split."""
+    rows = subsample(data.y_train, len(data.y_val), seed)
+    return TrainEval(data.x_train[rows], data.y_train[rows])
 
 
 class EpochRecorder(keras.callbacks.Callback):
@@ -170,9 +202,14 @@ def run_trial(
     trial.set_user_attr("worker", WORKER)
     model = build(params, space, data, seed)
     trial.set_user_attr("params_count", int(model.count_params()))
+    trial.set_user_attr("threads", thread_settings())
     recorder = EpochRecorder(log, settings.study_name, trial.number, settings.monitor, hook)
     stopper = early_stopping(settings)
-    callbacks: list[keras.callbacks.Callback] = [recorder, stopper]
+    callbacks: list[keras.callbacks.Callback] = [
+        train_eval(data, settings.study_seed),
+        recorder,
+        stopper,
+    ]
     if settings.prune:  # Optuna cannot prune multi-objective studies
         callbacks.append(KerasPruningCallback(trial, settings.monitor))
     reason = "error"
@@ -218,11 +255,18 @@ def summarize(rows: list[dict[str, float]], best_index: int, monitor: str) -> di
         value=get(monitor),
         train_loss=get("loss"),
         train_accuracy=get("accuracy"),
+        train_eval_loss=get("train_eval_loss"),
+        train_eval_accuracy=get("train_eval_accuracy"),
         val_loss=get("val_loss"),
         val_accuracy=get("val_accuracy"),
     )
-    if out["val_loss"] is not None and out["train_loss"] is not None:
-        out["gap_loss"] = out["val_loss"] - out["train_loss"]
-    if out["val_accuracy"] is not None and out["train_accuracy"] is not None:
-        out["gap_accuracy"] = out["train_accuracy"] - out["val_accuracy"]
+    gaps = gaps_of(best)
+    out.update({f"gap_{measure}": gap for measure, gap in gaps.items() if gap is not None})
     return out
+
+
+def thread_settings() -> dict[str, str]:
+    """TensorFlow's thread-pool variables in effect: a trial's numbers depend on them (how
+    reductions are split), so they travel with the trial into its exported script."""
+    keys = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+    return {k: os.environ[k] for k in keys if k in os.environ}

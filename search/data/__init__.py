@@ -13,7 +13,11 @@ from search.data.base import Dataset
 
 
 def load_dataset(cfg: DatasetConfig, seed: int) -> Dataset:
-    """Load, vectorize (cached on disk) and split the dataset a study file names."""
+    """Load, vectorize (cached on disk) and split the dataset a study file names.
+
+    A vocabulary size or length left unset is the tutorial's (5,000 words, 500 tokens).
+    """
+    cfg = cfg.filled()
     if cfg.kind == "synthetic":
         from search.data.synthetic import load_synthetic
 

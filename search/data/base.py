@@ -7,6 +7,7 @@ source's content and the settings, written atomically so parallel workers can sh
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -35,6 +36,8 @@ class Dataset:
     maxlen: int
     synthetic: bool = False
     vocabulary: tuple[str, ...] | None = None
+    oov: int = 1
+    """The id of a word outside the vocabulary (1 for TextVectorization, 2 for Keras' IMDB)."""
 
     @classmethod
     def from_arrays(
@@ -44,6 +47,7 @@ class Dataset:
         vocab_size: int,
         maxlen: int,
         synthetic: bool = False,
+        oov: int = 1,
     ) -> Dataset:
         """A Dataset from the array dict a source's loader returns."""
         vocabulary = arrays.get("vocabulary")
@@ -59,6 +63,43 @@ class Dataset:
             maxlen=maxlen,
             synthetic=synthetic,
             vocabulary=None if vocabulary is None else tuple(str(w) for w in vocabulary),
+            oov=oov,
+        )
+
+    def restrict(self, num_words: int | None, maxlen: int | None) -> Dataset:
+        """The same data at a smaller vocabulary and/or length (a trial's data knobs).
+
+        ``None`` keeps the dataset's own value. Identical to vectorizing again at that
+        setting: the vocabulary is ordered by frequency, so its top ``num_words`` are the
+        ones a smaller vocabulary would keep, and sequences are padded and cut at the front.
+        """
+        words = self.vocab_size if num_words is None else min(num_words, self.vocab_size)
+        length = self.maxlen if maxlen is None else maxlen
+        if (words, length) == (self.vocab_size, self.maxlen):
+            return self
+        if length > self.maxlen:
+            raise DataError(
+                f"maxlen {length} is longer than the {self.maxlen} tokens vectorized; "
+                "allowed: at most the study's largest maxlen"
+            )
+        arrays = {
+            k: v
+            for k, v in (
+                ("x_train", self.x_train),
+                ("x_val", self.x_val),
+                ("x_test", self.x_test),
+            )
+            if v is not None
+        }
+        cut = restrict_arrays(arrays, words, length, self.oov)
+        return dataclasses.replace(
+            self,
+            x_train=cut["x_train"],
+            x_val=cut["x_val"],
+            x_test=cut.get("x_test"),
+            vocab_size=words,
+            maxlen=length,
+            vocabulary=None if self.vocabulary is None else self.vocabulary[:words],
         )
 
     def summary(self) -> dict[str, Any]:
@@ -72,6 +113,24 @@ class Dataset:
             "maxlen": self.maxlen,
             "synthetic": self.synthetic,
         }
+
+
+# The functions below are copied verbatim into exported training scripts (search.export).
+
+
+def restrict_arrays(
+    arrays: dict[str, np.ndarray], num_words: int, maxlen: int, oov: int
+) -> dict[str, np.ndarray]:
+    """Front-padded integer sequences cut to their last ``maxlen`` tokens, with every word
+    id at or above ``num_words`` replaced by ``oov`` (what a smaller vocabulary maps it to)."""
+    out = dict(arrays)
+    for key in ("x_train", "x_val", "x_test"):
+        if out.get(key) is not None:
+            x = out[key][:, -maxlen:]
+            out[key] = np.where(x >= num_words, oov, x).astype(x.dtype)
+    if out.get("vocabulary") is not None:
+        out["vocabulary"] = out["vocabulary"][:num_words]
+    return out
 
 
 def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

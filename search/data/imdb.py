@@ -24,20 +24,19 @@ _HOW = (
 
 def load_imdb(cfg: DatasetConfig, seed: int) -> Dataset:
     path = "imdb.npz"
+    num_words, maxlen = cfg.size()
     if cfg.path:
         p = Path(cfg.path).expanduser().resolve()
         if not p.is_file():
             raise DataError(f"{cfg.path}: no such file; {_HOW}")
         path = str(p)
     try:
-        arrays = imdb_arrays(
-            path, cfg.num_words, cfg.maxlen, cfg.validation_split, cfg.max_samples, seed
-        )
+        arrays = imdb_arrays(path, num_words, maxlen, cfg.validation_split, cfg.max_samples, seed)
     except Exception as exc:  # download errors come as many types (URLError, OSError, ...)
         reason = " ".join(str(exc).split())[:200]
         raise DataError(f"cannot load the Keras IMDB data ({reason}); {_HOW}") from None
     return Dataset.from_arrays(
-        f"keras.datasets.imdb (top {cfg.num_words} words)", arrays, cfg.num_words, cfg.maxlen
+        f"keras.datasets.imdb (top {num_words} words)", arrays, num_words, maxlen, oov=2
     )
 
 

@@ -39,14 +39,15 @@ def generate(n: int, num_words: int, maxlen: int, seed: int) -> tuple[np.ndarray
 
 
 def load_synthetic(cfg: DatasetConfig, seed: int) -> Dataset:
+    num_words, maxlen = cfg.size()
     arrays = synthetic_arrays(
-        cfg.samples, cfg.test_samples, cfg.num_words, cfg.maxlen, cfg.validation_split, seed
+        cfg.samples, cfg.test_samples, num_words, maxlen, cfg.validation_split, seed
     )
     return Dataset.from_arrays(
         f"synthetic ({cfg.samples} generated sequences, not real reviews)",
         arrays,
-        synthetic_vocab_size(cfg.num_words),
-        cfg.maxlen,
+        synthetic_vocab_size(num_words),
+        maxlen,
         synthetic=True,
     )
 

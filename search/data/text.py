@@ -40,7 +40,7 @@ def load_text(cfg: DatasetConfig, seed: int) -> Dataset:
         arrays = _build(cfg, seed)
         cache_save(key, arrays)
     return Dataset.from_arrays(
-        f"{cfg.kind} {cfg.path}", arrays, len(arrays["vocabulary"]), cfg.maxlen
+        f"{cfg.kind} {cfg.path}", arrays, len(arrays["vocabulary"]), cfg.size()[1]
     )
 
 
@@ -121,9 +121,7 @@ def _source_files(cfg: DatasetConfig) -> list[Path]:
 
 def _build(cfg: DatasetConfig, seed: int) -> dict[str, np.ndarray]:
     train, test = read_reviews(cfg)
-    return vectorize_reviews(
-        train, test, cfg.num_words, cfg.maxlen, cfg.validation_split, cfg.max_samples, seed
-    )
+    return vectorize_reviews(train, test, *cfg.size(), cfg.validation_split, cfg.max_samples, seed)
 
 
 # The functions below are copied verbatim into exported training scripts (search.export):

@@ -1,0 +1,55 @@
+"""Search space: Embedding -> global average and/or max pooling -> Dropout -> Dense(1, sigmoid).
+
+A fast family beyond the tutorial's: word vectors averaged (padding masked out) and/or
+max-pooled over the review, no recurrence, so an epoch costs a fraction of an LSTM's. Tunes
+the data knobs (vocabulary size, length), the embedding size, the pooling, dropout, L2 on
+the embedding and the shared training knobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import optuna
+
+from search.knobs import DATA_BASELINE, TRAINING_BASELINE, suggest_data, suggest_training
+
+BASELINE: dict[str, Any] = {
+    **DATA_BASELINE,
+    "embedding_dim": 32,
+    "pooling": "average",
+    "dropout": 0.0,
+    "l2": 1e-7,
+    **TRAINING_BASELINE,
+}
+"""The tutorial's data and training settings and its Embedding(32), averaged."""
+
+
+def suggest(trial: optuna.Trial) -> dict[str, Any]:
+    return {
+        **suggest_data(trial),
+        "embedding_dim": trial.suggest_categorical("embedding_dim", [16, 32, 64, 128]),
+        "pooling": trial.suggest_categorical("pooling", ["average", "max", "average_max"]),
+        "dropout": trial.suggest_float("dropout", 0.0, 0.7),
+        "l2": trial.suggest_float("l2", 1e-7, 1e-3, log=True),
+        **suggest_training(trial),
+    }
+
+
+def build_model(params: dict[str, Any], data: Any) -> keras.Model:
+    tokens = keras.Input(shape=(data.maxlen,), dtype="int32")
+    vectors = keras.layers.Embedding(
+        data.vocab_size,
+        params["embedding_dim"],
+        embeddings_regularizer=keras.regularizers.L2(params["l2"]),
+        mask_zero=True,
+    )(tokens)
+    pooled = []
+    if params["pooling"] in ("average", "average_max"):
+        pooled.append(keras.layers.GlobalAveragePooling1D()(vectors))
+    if params["pooling"] in ("max", "average_max"):
+        pooled.append(keras.layers.GlobalMaxPooling1D()(vectors))
+    x = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate()(pooled)
+    x = keras.layers.Dropout(params["dropout"])(x)
+    return keras.Model(tokens, keras.layers.Dense(1, activation="sigmoid")(x))
