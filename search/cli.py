@@ -129,6 +129,105 @@ def run(
     reverse = cfg.objective.resolved_direction() == "maximize"
     rows.sort(key=lambda r: r["value"], reverse=reverse)
     _print_trials(rows[:5], title=f"best trials of {cfg.name} ({cfg.monitor})")
+    if cfg.selection.finalists:
+        with interruptible():
+            _reevaluate(prep, study)
+
+
+def _reevaluate(prep: Any, study: Any) -> None:
+    """Re-evaluate the finalists (what is not stored yet), then print them and the pick."""
+    from search.reevaluate import finalists, reevaluate
+
+    cfg = prep.cfg
+    chosen = finalists(prep, study)
+    if not chosen:
+        return
+    out.print(
+        f"re-evaluating finalists {', '.join(map(str, chosen))}: {cfg.selection.repeats} more "
+        "runs each, on other validation splits with other seeds"
+    )
+
+    def line(run: Any) -> None:
+        out.print(
+            f"  trial {run.trial_number} run {run.repeat}: {cfg.monitor} {fmt(run.value)}, "
+            f"best epoch {run.best_epoch} of {run.epochs}, {run.seconds:.0f} s"
+        )
+
+    reevaluate(prep, study, line)
+    _print_selection(cfg.storage, cfg.name)
+
+
+def _print_selection(storage: str, study: str) -> None:
+    from search.queries import load
+    from search.store import EpochLog
+    from search.tradeoff import analyse
+
+    log = EpochLog(storage)
+    try:
+        result = analyse(load(storage, study), log)
+    finally:
+        log.dispose()
+    _print_finalists(result)
+
+
+def _print_finalists(result: Any) -> None:
+    if not result.finalists:
+        return
+    table = Table(
+        "#",
+        f"search {result.metric}",
+        "re-evaluated mean ± SE",
+        f"{result.gap_measure} gap (mean)",
+        "best epochs",
+        "extra epochs",
+        "extra s",
+        title=f"finalists of {result.study}, re-evaluated",
+    )
+    for f in result.finalists:
+        mark = " ← pick" if result.pick and f.number == result.pick.number else ""
+        table.add_row(
+            f"{f.number}{mark}",
+            fmt(f.search_value),
+            f.text,
+            fmt(f.gap),
+            ", ".join(str(r.best_epoch) for r in f.runs),
+            str(sum(r.epochs for r in f.runs)),
+            f"{sum(r.seconds for r in f.runs):.0f}",
+        )
+    out.print(table)
+    chosen = result.chosen
+    if chosen is not None:
+        out.print(
+            f"pick: trial {chosen.number}, {result.metric} {chosen.text} "
+            f"(search run {chosen.search_value:.4f}): {result.reason}"
+        )
+
+
+@cli.command()
+@click.argument("study")
+@_storage_option
+@_debug_option
+def select(study: str, storage: str) -> None:
+    """Re-evaluate the finalists of STUDY: train each again on other validation splits
+    with other seeds, and rank them by the mean (the study file's [selection]).
+
+    What is already stored is kept, so after a run with workers, or an interrupted
+    re-evaluation, this trains only what is missing.
+
+    \b
+    Example:
+      hpsearch select imdb-sample-best
+    """
+    _quiet_tensorflow()
+    from search.queries import load, stored_config
+    from search.runner import prepare
+
+    opened = load(storage, study)
+    prep = prepare(stored_config(opened, storage))
+    if prep.cfg.selection.finalists == 0:
+        out.print(f"study {study}: [selection] finalists = 0, nothing to re-evaluate")
+        return
+    _reevaluate(prep, opened)
 
 
 @cli.command()
@@ -254,7 +353,8 @@ def trials(study: str, storage: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the best trial as JSON.")
 @_debug_option
 def best(study: str, storage: str, as_json: bool) -> None:
-    """Show the best completed trial of STUDY (by validation metric).
+    """Show the best completed trial of STUDY (by validation metric); once its finalists
+    are re-evaluated, the re-evaluated pick with its mean and standard error.
 
     \b
     Example:
@@ -269,6 +369,13 @@ def best(study: str, storage: str, as_json: bool) -> None:
     out.print(
         f"best trial of [bold]{study}[/]: #{row['number']}, {row['metric']} = {fmt(row['value'])}"
     )
+    again = row["reevaluated"]
+    if again is not None:
+        sem = "" if again["standard_error"] is None else f" ± {again['standard_error']:.4f}"
+        out.print(
+            f"  re-evaluated: {row['metric']} {again['mean']:.4f}{sem} over {again['runs']} runs "
+            f"on other splits and seeds (mean gap {fmt(again['gap'])}): the pick among finalists"
+        )
     for key, value in row["params"].items():
         out.print(f"  {key} = {value!r}")
     out.print(
@@ -368,9 +475,10 @@ def tradeoff(
             ", ".join(f"{k}={short(v)}" for k, v in c.params.items()),
         )
     out.print(table)
+    _print_finalists(result)
     if result.pick is None:
         out.print(f"no pick: {result.reason}")
-    else:
+    elif result.chosen is None:
         p = result.pick
         out.print(
             f"pick: trial {p.number}, {result.metric} {p.value:.4f}, "

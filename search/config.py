@@ -136,6 +136,8 @@ class TradeoffConfig:
 
     gap: str = "accuracy"
     max_gap: float | None = None
+    constrain: bool = False
+    """Steer the sampler toward trials within ``max_gap`` (Optuna's ``constraints_func``)."""
 
     def limit(self) -> float:
         return DEFAULT_MAX_GAP[self.gap] if self.max_gap is None else self.max_gap
@@ -144,6 +146,23 @@ class TradeoffConfig:
         _one_of(where, "tradeoff.gap", self.gap, GAP_MEASURES)
         if self.max_gap is not None:
             _at_least(where, "tradeoff.max_gap", self.max_gap, 0.0)
+
+
+@dataclass(frozen=True)
+class SelectionConfig:
+    """Re-evaluation of the search's finalists before one is picked (``[selection]``).
+
+    The top ``finalists`` trials are each trained ``repeats`` more times, every time on
+    another validation split carved from the training data and with another seed, and
+    ranked by the mean of those runs. ``finalists = 0`` turns it off.
+    """
+
+    finalists: int = 3
+    repeats: int = 2
+
+    def check(self, where: str) -> None:
+        _at_least(where, "selection.finalists", self.finalists, 0)
+        _at_least(where, "selection.repeats", self.repeats, 1)
 
 
 @dataclass(frozen=True)
@@ -240,6 +259,7 @@ class StudyConfig:
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     tradeoff: TradeoffConfig = field(default_factory=TradeoffConfig)
+    selection: SelectionConfig = field(default_factory=SelectionConfig)
     workers: WorkersConfig = field(default_factory=WorkersConfig)
     ranges: dict[str, RangeOverride] = field(default_factory=dict)
     storage: str = "sqlite:///hpsearch.db"
@@ -260,7 +280,15 @@ class StudyConfig:
             "seed": self.seed,
             "baseline": self.baseline,
         }
-        for section in ("dataset", "objective", "early_stopping", "budget", "tradeoff", "workers"):
+        for section in (
+            "dataset",
+            "objective",
+            "early_stopping",
+            "budget",
+            "tradeoff",
+            "selection",
+            "workers",
+        ):
             out[section] = _drop_none(dataclasses.asdict(getattr(self, section)))
         for section in ("sampler", "pruner"):
             strategy: StrategyConfig = getattr(self, section)
@@ -377,6 +405,7 @@ def _parse(raw: dict[str, Any], where: str) -> StudyConfig:
         ("early_stopping", EarlyStoppingConfig),
         ("budget", BudgetConfig),
         ("tradeoff", TradeoffConfig),
+        ("selection", SelectionConfig),
         ("workers", WorkersConfig),
     ):
         if key in raw:
@@ -421,6 +450,7 @@ def _validated(cfg: StudyConfig) -> StudyConfig:
     cfg.early_stopping.check(where, cfg.objective)
     cfg.budget.check(where)
     cfg.tradeoff.check(where)
+    cfg.selection.check(where)
     cfg.workers.check(where)
     if cfg.objective.multi and cfg.pruner.name != "none":
         raise ConfigError(

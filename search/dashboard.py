@@ -138,7 +138,16 @@ def study_note(study: optuna.Study, t: Tradeoff | None) -> str:
         sign = -1.0 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1.0
         best = min(done, key=lambda tr: sign * tr.values[0])
         lines.append(f"- **Best so far:** trial {best.number}, {metric} {best.values[0]:.4f}")
-    if t is not None and t.pick is not None:
+    if t is not None and t.chosen is not None:
+        f = t.chosen
+        runs = sum(r.epochs for g in t.finalists for r in g.runs)
+        lines.append(
+            f"- **Pick (re-evaluated):** trial {f.number}, {metric} {f.text} on other "
+            f"validation splits and seeds (search run {f.search_value:.4f}), mean "
+            f"{t.gap_measure} gap {f.gap if f.gap is None else round(f.gap, 4)}: {t.reason}; "
+            f"{len(t.finalists)} finalists re-evaluated, {runs} extra epochs"
+        )
+    elif t is not None and t.pick is not None:
         lines.append(
             f"- **Tradeoff pick:** trial {t.pick.number}, {metric} {t.pick.value:.4f}, "
             f"{t.gap_measure} gap {t.pick.gap:.4f} (limit {t.max_gap:g}): {t.reason}"

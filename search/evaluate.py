@@ -65,7 +65,7 @@ def chosen_params(space_suggest: Any, trial: FrozenTrial) -> dict[str, Any]:
 
 def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
     from search.runner import prepare
-    from search.trial import build, early_stopping, fit, settings_for
+    from search.trial import build, early_stopping, fit, settings_for, train_eval
 
     study = load(url, name)
     log = EpochLog(url)
@@ -82,7 +82,9 @@ def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
     settings = settings_for(cfg)
     model = build(params, prep.space, data, int(trial.user_attrs["seed"]))
     stopper = early_stopping(settings)
-    history = fit(model, params, data, settings, [stopper]).history
+    # The same callbacks as the trial: its inference-mode evaluation creates dataset ops, which
+    # moves TensorFlow's per-op seeds, so without it the epochs would shuffle differently.
+    history = fit(model, params, data, settings, [train_eval(data, cfg.seed), stopper]).history
     values = history.get(settings.monitor, [])
     retrained = float(values[stopper.best_epoch]) if stopper.best_epoch < len(values) else None
     loss, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)

@@ -11,6 +11,7 @@ never as code.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import json
 import pprint
@@ -24,6 +25,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from search import setting
 from search.config import StudyConfig
 from search.errors import ConfigError, StorageError
 from search.evaluate import chosen_params, chosen_trial
@@ -34,10 +36,15 @@ from search.store import EpochLog
 _HEADER = '''#!/usr/bin/env python3
 """Train the configuration an hpsearch study chose, without hpsearch.
 
-Standalone: needs only Keras, TensorFlow and NumPy. With the same seed on CPU it repeats
-the trial's per-epoch validation numbers; it prints validation and test metrics and saves
-the model as .keras (for text datasets the model takes raw review strings). CONFIG below
-says which study, trial and data it came from.
+Standalone: needs only Keras, TensorFlow and NumPy. Two uses:
+
+    python train_best.py           # repeat the trial: same split, seed and threads, so on
+                                   # CPU it prints the trial's per-epoch validation numbers
+    python train_best.py --refit   # the final model: train on training + validation data
+                                   # for the chosen epoch count, test once, save it
+
+It prints validation and test metrics and saves the model as .keras (for text datasets the
+model takes raw review strings). CONFIG below says which study, trial and data it came from.
 
     python train_best.py --help
 """
@@ -46,14 +53,20 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import keras
-import numpy as np
-import tensorflow as tf
+# TensorFlow's thread pools as the trial had them: how sums are split across threads changes
+# the last digits of every epoch. Read when TensorFlow starts, so set before it is imported.
+THREADS = __THREADS__
+os.environ.update(THREADS)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 '''
 
@@ -94,12 +107,16 @@ def load_data(data_path: str | None, test_path: str | None) -> SimpleNamespace:
             test = read_folder(root / "test") if (root / "test").is_dir() else None
         arrays = vectorize_reviews(train, test, d["num_words"], *common, d.get("max_samples"), seed)
         vocab_size = len(arrays["vocabulary"])
+    # The trial's own vocabulary size and length, cut from the arrays vectorized above.
+    s = CONFIG["setting"]
+    vocab_size = min(s["num_words"], vocab_size)
+    arrays = restrict_arrays(arrays, vocab_size, s["maxlen"], s["oov"])
     vocabulary = arrays.get("vocabulary")
     return SimpleNamespace(
         x_train=arrays["x_train"], y_train=arrays["y_train"],
         x_val=arrays["x_val"], y_val=arrays["y_val"],
         x_test=arrays.get("x_test"), y_test=arrays.get("y_test"),
-        vocab_size=vocab_size, maxlen=d["maxlen"],
+        vocab_size=vocab_size, maxlen=s["maxlen"],
         vocabulary=None if vocabulary is None else [str(w) for w in vocabulary],
     )
 
@@ -114,17 +131,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", help="training data path (CSV, aclImdb folder or imdb.npz)")
     parser.add_argument("--test-data", help="test CSV (csv datasets only)")
     parser.add_argument("--output", default=CONFIG["output"], help="where to save the .keras model")
+    parser.add_argument(
+        "--refit", action="store_true",
+        help=f"train on training + validation data for {CONFIG['refit_epochs']} epochs "
+        "(the chosen epoch count) and save that model: the final model",
+    )
     args = parser.parse_args(argv)
 
     data = load_data(args.data, args.test_data)
     settings = SimpleNamespace(**{**CONFIG["training"], "max_epochs": args.epochs})
     seed_everything(CONFIG["trial_seed"])
     model = compile_model(build_model(PARAMS, data), PARAMS)
-    stopper = early_stopping(settings)
-    fit(model, PARAMS, data, settings, [PrintEpoch(), stopper])
-    print(f"best epoch: {stopper.best_epoch + 1}")
-    val_loss, val_acc = model.evaluate(data.x_val, data.y_val, batch_size=256, verbose=0)
-    print(f"validation: loss={val_loss!r} accuracy={val_acc!r}")
+    if args.refit:
+        x = np.concatenate([data.x_train, data.x_val])
+        y = np.concatenate([data.y_train, data.y_val])
+        print(f"refit on {len(y)} reviews (training + validation) for "
+              f"{CONFIG['refit_epochs']} epochs")
+        model.fit(x, y, batch_size=PARAMS["batch_size"], epochs=CONFIG["refit_epochs"],
+                  callbacks=[PrintEpoch()], verbose=0)
+    else:
+        stopper = early_stopping(settings)
+        callbacks = [train_eval(data, CONFIG["study_seed"]), PrintEpoch(), stopper]
+        fit(model, PARAMS, data, settings, callbacks)
+        print(f"best epoch: {stopper.best_epoch + 1}")
+        val_loss, val_acc = model.evaluate(data.x_val, data.y_val, batch_size=256, verbose=0)
+        print(f"validation: loss={val_loss!r} accuracy={val_acc!r}")
     if data.x_test is not None:
         test_loss, test_acc = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
         print(f"test: loss={test_loss!r} accuracy={test_acc!r}")
@@ -143,9 +174,17 @@ def engine_functions() -> list[Callable[..., Any]]:
     """The engine functions every exported script carries, in dependency order."""
     from search.data import base, imdb, synthetic, text
     from search.knobs import make_optimizer
-    from search.trial import compile_model, early_stopping, fit, seed_everything
+    from search.trial import (
+        TrainEval,
+        compile_model,
+        early_stopping,
+        fit,
+        seed_everything,
+        train_eval,
+    )
 
     return [
+        base.restrict_arrays,
         base.stratified_split,
         base.subsample,
         base.binary_labels,
@@ -161,6 +200,8 @@ def engine_functions() -> list[Callable[..., Any]]:
         make_optimizer,
         seed_everything,
         compile_model,
+        TrainEval,
+        train_eval,
         early_stopping,
         fit,
     ]
@@ -171,7 +212,11 @@ def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str
     cfg = stored_config(study, url)
     space = prepare_space(cfg)
     params = chosen_params(space.suggest, trial)
-    dataset = {k: v for k, v in cfg.to_dict()["dataset"].items() if v is not None}
+    # The arrays are vectorized at the study's largest setting, then cut to the trial's.
+    vectorized = setting.ceiling(cfg, space).dataset
+    dataset = {k: v for k, v in dataclasses.asdict(vectorized).items() if v is not None}
+    words, length = setting.of(params)
+    ceiling_words, ceiling_length = vectorized.size()
     es = cfg.early_stopping
     return {
         "study": study.study_name,
@@ -183,6 +228,13 @@ def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str
         "dataset": dataset,
         "study_seed": cfg.seed,
         "trial_seed": int(trial.user_attrs["seed"]),
+        "setting": {
+            "num_words": ceiling_words if words is None else words,
+            "maxlen": ceiling_length if length is None else length,
+            "oov": 2 if vectorized.kind == "imdb" else 1,
+        },
+        "threads": dict(trial.user_attrs.get("threads", {})),
+        "refit_epochs": refit_epochs(study, trial, url),
         "training": {
             "monitor": cfg.monitor,
             "direction": cfg.objective.resolved_direction(),
@@ -197,6 +249,16 @@ def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str
     }
 
 
+def refit_epochs(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str) -> int:
+    """How many epochs the final refit trains: the median best epoch of the trial's
+    re-evaluation runs (see :mod:`search.selection`), else the trial's own best epoch."""
+    from search.selection import Selection
+
+    runs = Selection(url).runs(study.study_name).get(trial.number, [])
+    epochs = sorted([int(trial.user_attrs.get("best_epoch", 1))] + [r.best_epoch for r in runs])
+    return max(1, epochs[len(epochs) // 2])
+
+
 def prepare_space(cfg: StudyConfig) -> Space:
     """The study's space module (imports Keras)."""
     return load_space(cfg.space)
@@ -207,7 +269,7 @@ def render_script(config: dict[str, Any], build_model: Callable[..., Any]) -> st
     from search.data import synthetic
 
     parts = [
-        _HEADER,
+        _HEADER.replace("__THREADS__", _literal(config["threads"])),
         "CONFIG = " + _literal({k: v for k, v in config.items() if k != "params"}),
         "",
         "# The chosen hyperparameters.",

@@ -149,12 +149,34 @@ def trial_rows(url: str, name: str) -> list[dict[str, Any]]:
 
 
 def best_row(url: str, name: str) -> dict[str, Any]:
+    """The best completed trial; once the finalists are re-evaluated (``hpsearch select``),
+    the re-evaluated pick, with its mean and standard error under ``reevaluated``."""
+    from search.store import EpochLog
+    from search.tradeoff import analyse
+
     study = load(url, name)
     best = best_trial(study)
     if best is None:
         raise StorageError(f"study {name!r} has no completed trial yet")
+    reevaluated = None
+    if "hpsearch:metric" in study.user_attrs:
+        log = EpochLog(url)
+        try:
+            chosen = analyse(study, log).chosen
+        finally:
+            log.dispose()
+        if chosen is not None:
+            best = study.get_trials(deepcopy=False)[chosen.number]
+            reevaluated = {
+                "mean": chosen.mean,
+                "standard_error": chosen.sem,
+                "runs": len(chosen.runs),
+                "gap": chosen.gap,
+                "values": [r.value for r in chosen.runs],
+            }
     return {
         "study": name,
         "metric": study.user_attrs.get("hpsearch:metric", "value"),
         **trial_row(best),
+        "reevaluated": reevaluated,
     }

@@ -124,6 +124,17 @@ def _summary(study: optuna.Study, t: Tradeoff, tests: dict[int, dict[str, Any]])
             f"{t.pick.gap:.4f} (max {t.max_gap:g}) — {t.reason}",
         ),
     ]
+    for f in t.finalists:
+        mark = " (the pick)" if t.pick is not None and f.number == t.pick.number else ""
+        items.append(
+            (
+                f"finalist {f.number}{mark}",
+                f"re-evaluated {t.metric} {f.text} on other validation splits and seeds "
+                f"(search run {f.search_value:.4f}); mean {t.gap_measure} gap "
+                f"{'-' if f.gap is None else f'{f.gap:.4f}'}; "
+                f"{sum(r.epochs for r in f.runs)} extra epochs",
+            )
+        )
     if t.pick is not None and t.pick.number in tests:
         r = tests[t.pick.number]
         items.append(

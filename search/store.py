@@ -64,6 +64,24 @@ TEST_RESULTS = sa.Table(
 )
 """Test-split numbers, kept apart from every validation number: written only by
 ``hpsearch evaluate``, read by nothing that ranks or picks trials."""
+SELECTION = sa.Table(
+    "hpsearch_selection",
+    METADATA,
+    sa.Column("study_name", sa.String(512), primary_key=True),
+    sa.Column("trial_number", sa.Integer, primary_key=True),
+    sa.Column("repeat", sa.Integer, primary_key=True),
+    sa.Column("split_seed", sa.Integer),
+    sa.Column("seed", sa.Integer),
+    sa.Column("value", sa.Float),
+    sa.Column("best_epoch", sa.Integer),
+    sa.Column("epochs", sa.Integer),
+    sa.Column("gap_accuracy", sa.Float),
+    sa.Column("gap_loss", sa.Float),
+    sa.Column("seconds", sa.Float),
+    sa.Column("recorded_at", sa.DateTime),
+)
+"""Re-evaluation runs of a study's finalists (see :mod:`search.selection`): each finalist
+trained again on another validation split with another seed; validation numbers only."""
 
 
 def sqlite_path(url: str) -> Path | None:

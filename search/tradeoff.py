@@ -20,6 +20,7 @@ from optuna.trial import TrialState
 
 from search.config import DEFAULT_MAX_GAP, GAP_MEASURES
 from search.errors import ConfigError, StorageError
+from search.selection import Finalist, Selection, rank, summarize
 from search.store import EpochLog
 
 
@@ -51,6 +52,16 @@ class Tradeoff:
     front: list[Candidate]
     pick: Candidate | None
     reason: str
+    finalists: tuple[Finalist, ...] = ()
+    """Re-evaluated finalists (see :mod:`search.selection`); when there are any, the pick is
+    the best of them by mean, not the best single search value."""
+
+    @property
+    def chosen(self) -> Finalist | None:
+        """The pick's re-evaluated numbers, when it was re-evaluated."""
+        if self.pick is None:
+            return None
+        return next((f for f in self.finalists if f.number == self.pick.number), None)
 
 
 def gaps_of(row: dict[str, Any]) -> dict[str, float | None]:
@@ -182,6 +193,12 @@ def analyse(
     maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
     points = candidates(study, log, metric, measure, include_pruned)
     chosen, reason = pick(points, limit, maximize)
+    runs = Selection(engine=log.engine).runs(study.study_name)
+    finalists = tuple(summarize(c, runs[c.number], measure) for c in points if c.number in runs)
+    best, why = rank(list(finalists), limit, maximize)
+    if best is not None:
+        chosen = next(c for c in points if c.number == best.number)
+        reason = why
     return Tradeoff(
         study=study.study_name,
         metric=metric,
@@ -192,4 +209,5 @@ def analyse(
         front=pareto_front(points, maximize),
         pick=chosen,
         reason=reason,
+        finalists=finalists,
     )

@@ -13,10 +13,13 @@ import pytest
 
 from search.cli import main
 from search.quiet import quiet_tensorflow
+from search.threads import use_threads
 
 REPO = Path(__file__).resolve().parent.parent
 IMDB_DIR = Path(os.environ.get("HPSEARCH_IMDB_DIR", REPO.parent / "shared" / "data" / "imdb"))
 
+# As the CLI does before TensorFlow starts: trials record these, exported scripts set them.
+use_threads()
 quiet_tensorflow()
 
 
@@ -75,6 +78,8 @@ n_warmup_steps = 0
 [early_stopping]
 patience = 1
 
+[selection]
+finalists = 0
 [budget]
 n_trials = 4
 max_epochs = 3

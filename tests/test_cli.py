@@ -56,7 +56,10 @@ def test_run_then_list_trials_best_and_studies(cli, study_file) -> None:
 
 
 BAD_FILES = {
-    "typo in a key": ("[budget]\nn_trails = 3\n", "unknown key 'budget.n_trails'"),
+    "typo in a key": (
+        "[selection]\nfinalists = 0\n[budget]\nn_trails = 3\n",
+        "unknown key 'budget.n_trails'",
+    ),
     "unknown space": ("", "space 'lstm_dropuot' is unknown"),
     "low > high": (
         "[ranges]\ndropout = { low = 0.6, high = 0.2 }\n",
@@ -111,6 +114,7 @@ def test_unknown_study_lists_the_known_ones(cli, study_file) -> None:
     text = (
         'name = "known"\nspace = "lstm_dropout"\nbaseline = false\n'
         "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 6\n"
+        "[selection]\nfinalists = 0\n"
         "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nlstm_units = {low = 2, high = 4}\n"
         "batch_size = [32]\n"
     )
@@ -125,6 +129,7 @@ def test_study_name_reused_with_another_space_is_refused(cli, study_file) -> Non
     text = (
         'name = "same"\nspace = "lstm_dropout"\nbaseline = false\n'
         "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 6\n"
+        "[selection]\nfinalists = 0\n"
         "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nbatch_size = [32]\n"
     )
     assert cli("run", str(study_file(text))).code == 0
@@ -177,7 +182,7 @@ def test_console_script_help_is_fast_and_skips_tensorflow(tmp_path) -> None:
 
 def test_console_script_error_has_no_traceback_unless_debug(tmp_path) -> None:
     (tmp_path / "s.toml").write_text(
-        'name = "x"\nspace = "lstm_dropout"\n[budget]\nn_trials = -1\n'
+        'name = "x"\nspace = "lstm_dropout"\n[selection]\nfinalists = 0\n[budget]\nn_trials = -1\n'
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     r = subprocess.run(

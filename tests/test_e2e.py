@@ -44,6 +44,8 @@ def test_study_on_real_reviews(cli, study_file, tmp_path: Path) -> None:
     n_startup_trials = 1
     [early_stopping]
     patience = 1
+    [selection]
+    finalists = 0
     [budget]
     n_trials = 3
     max_epochs = 3

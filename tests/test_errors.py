@@ -14,6 +14,7 @@ from tests.conftest import REPO
 BASE = 'name = "base"\nspace = "lstm_dropout"\nstorage = "sqlite:///store.db"\n'
 TINY = (
     "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 6\n"
+    "[selection]\nfinalists = 0\n"
     "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nbatch_size = [64]\n"
 )
 
@@ -22,21 +23,21 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
     ("malformed TOML", BASE + "[budget\n", ["run", "s.toml"], 2, "s.toml: not valid TOML"),
     (
         "a typo in a key",
-        BASE + "[budget]\nn_trails = 3\n",
+        BASE + "[selection]\nfinalists = 0\n[budget]\nn_trails = 3\n",
         ["run", "s.toml"],
         2,
         "s.toml: unknown key 'budget.n_trails'; allowed: max_epochs, n_trials, timeout",
     ),
     (
         "a value of the wrong type",
-        BASE + '[budget]\nn_trials = "ten"\n',
+        BASE + '[selection]\nfinalists = 0\n[budget]\nn_trials = "ten"\n',
         ["run", "s.toml"],
         2,
         "s.toml: budget.n_trials = 'ten' has the wrong type; allowed: int",
     ),
     (
         "an impossible number",
-        BASE + "[budget]\nmax_epochs = 0\n",
+        BASE + "[selection]\nfinalists = 0\n[budget]\nmax_epochs = 0\n",
         ["run", "s.toml"],
         2,
         "s.toml: budget.max_epochs = 0 is too small; allowed: >= 1",

@@ -58,6 +58,8 @@ maxlen = 40
 name = "random"
 [pruner]
 name = "none"
+[selection]
+finalists = 0
 [budget]
 n_trials = 2
 max_epochs = 3
@@ -142,7 +144,8 @@ def test_hostile_names_paths_and_values_stay_data(cli, study_file, tmp_path: Pat
         f"name = {json.dumps(name)}\nspace = {json.dumps(str(tmp_path / 'hostile.py'))}\n"
         f'[dataset]\nkind = "csv"\npath = {json.dumps(str(folder / "r.csv"))}\n'
         "max_samples = 80\nnum_words = 200\nmaxlen = 12\n"
-        '[pruner]\nname = "none"\n[budget]\nn_trials = 1\nmax_epochs = 1\n'
+        '[pruner]\nname = "none"\n[selection]\nfinalists = 0\n'
+        "[budget]\nn_trials = 1\nmax_epochs = 1\n"
     )
     assert cli("run", str(study_file(text))).code == 0
     r = cli("export", name, "-o", "s.py")
@@ -158,6 +161,7 @@ def test_export_errors(cli, study_file, tmp_path: Path) -> None:
         'name = "e"\nspace = "lstm_dropout"\nbaseline = false\n'
         "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 6\n"
         '[pruner]\nname = "none"\n'
+        "[selection]\nfinalists = 0\n"
         "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nlstm_units = {low = 2, high = 4}\n"
         "batch_size = [32]\n"
     )

@@ -48,6 +48,8 @@ name = "none"
 name = "random"
 [early_stopping]
 patience = 1
+[selection]
+finalists = 0
 [budget]
 n_trials = 4
 max_epochs = 3
@@ -98,7 +100,7 @@ def test_tradeoff_evaluate_and_report_on_real_reviews(cli, study_file, tmp_path:
             (picked,),
         ).fetchone()
         val_acc, gap = conn.execute(
-            "SELECT val_accuracy, accuracy - val_accuracy FROM hpsearch_epochs "
+            "SELECT val_accuracy, train_eval_accuracy - val_accuracy FROM hpsearch_epochs "
             "WHERE study_name = 'tt' AND trial_number = ? AND epoch = ?",
             (picked, best_epoch),
         ).fetchone()
@@ -153,6 +155,7 @@ def test_evaluate_errors(cli, study_file) -> None:
         'name = "e"\nspace = "lstm_dropout"\nbaseline = false\n'
         "[dataset]\nsamples = 60\ntest_samples = 0\nnum_words = 60\nmaxlen = 6\n"
         '[pruner]\nname = "none"\n'
+        "[selection]\nfinalists = 0\n"
         "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nlstm_units = {low = 2, high = 4}\n"
         "batch_size = [32]\n"
     )
@@ -168,6 +171,7 @@ def test_two_objective_study_runs_without_pruning(cli, study_file) -> None:
         'name = "mo"\nspace = "lstm_dropout"\n'
         "[dataset]\nsamples = 80\nnum_words = 60\nmaxlen = 6\n"
         '[objective]\nmulti = true\n[sampler]\nname = "nsga2"\n'
+        "[selection]\nfinalists = 0\n"
         "[budget]\nn_trials = 3\nmax_epochs = 2\n[ranges]\nlstm_units = {low = 2, high = 100}\n"
     )
     r = cli("run", str(study_file(text)))

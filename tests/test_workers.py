@@ -28,7 +28,7 @@ def study_text(name: str, storage: str, n_trials: int, max_epochs: int, samples:
         f"[dataset]\nsamples = {samples}\nnum_words = 60\nmaxlen = 8\n"
         '[pruner]\nname = "none"\n[sampler]\nname = "random"\n'
         f"[early_stopping]\npatience = {max_epochs}\n"
-        f"[budget]\nn_trials = {n_trials}\nmax_epochs = {max_epochs}\n"
+        f"[selection]\nfinalists = 0\n[budget]\nn_trials = {n_trials}\nmax_epochs = {max_epochs}\n"
         "[workers]\nheartbeat_interval = 1\ngrace_period = 4\n"
     )
 

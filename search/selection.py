@@ -1,0 +1,161 @@
+"""A pick that survives validation noise: re-evaluate the finalists, rank them by the mean.
+
+The search's best trial is the maximum of many noisy numbers (800 validation reviews carry a
+standard error of about 1.4 points), so it is partly luck. After the search, the top
+``[selection] finalists`` trials (by the tradeoff's rule: within the gap limit first, then by
+validation value) are each trained ``repeats`` more times. Run ``r`` carves another validation
+split from the training data (split seed = study seed + r; the vocabulary is fitted on that
+run's training part) and trains with another seed, early stopping as in the search.
+
+Finalists are ranked by the mean of those runs, shown with its standard error. The search's
+own run is shown beside it but not counted: it is the number the finalist was chosen for,
+biased upward. Rows go to ``hpsearch_selection``; nothing here reads test data. This module
+ranks (no TensorFlow); :mod:`search.reevaluate` trains.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from search.store import SELECTION, engine_for
+
+if TYPE_CHECKING:
+    from search.tradeoff import Candidate
+
+
+@dataclass(frozen=True)
+class Run:
+    """One re-evaluation run of a finalist."""
+
+    trial_number: int
+    repeat: int
+    split_seed: int
+    seed: int
+    value: float | None
+    best_epoch: int
+    epochs: int
+    gap_accuracy: float | None
+    gap_loss: float | None
+    seconds: float
+
+    def gap(self, measure: str) -> float | None:
+        return self.gap_accuracy if measure == "accuracy" else self.gap_loss
+
+
+@dataclass(frozen=True)
+class Finalist:
+    """A finalist's re-evaluated numbers: mean and standard error over its runs."""
+
+    number: int
+    search_value: float
+    search_gap: float
+    runs: tuple[Run, ...]
+    mean: float | None
+    sem: float | None
+    gap: float | None
+
+    @property
+    def text(self) -> str:
+        """``0.8612 ± 0.0043 (3 runs)``: the mean with its standard error."""
+        if self.mean is None:
+            return "not re-evaluated"
+        sem = "" if self.sem is None else f" ± {self.sem:.4f}"
+        return f"{self.mean:.4f}{sem} ({len(self.runs)} runs)"
+
+
+class Selection:
+    """Reads and writes the ``hpsearch_selection`` table."""
+
+    def __init__(self, url: str | None = None, engine: sa.engine.Engine | None = None) -> None:
+        assert (url is None) != (engine is None), "give a URL or an engine"
+        self.engine = engine if engine is not None else engine_for(url)  # type: ignore[arg-type]
+        self._owned = engine is None
+
+    def record(self, study: str, run: Run) -> None:
+        key = (
+            (SELECTION.c.study_name == study)
+            & (SELECTION.c.trial_number == run.trial_number)
+            & (SELECTION.c.repeat == run.repeat)
+        )
+        with self.engine.begin() as conn:
+            conn.execute(SELECTION.delete().where(key))
+            conn.execute(
+                SELECTION.insert().values(
+                    study_name=study,
+                    recorded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    **run.__dict__,
+                )
+            )
+
+    def runs(self, study: str) -> dict[int, list[Run]]:
+        """Re-evaluation runs by trial number (empty for a study never re-evaluated)."""
+        query = (
+            sa.select(SELECTION)
+            .where(SELECTION.c.study_name == study)
+            .order_by(SELECTION.c.trial_number, SELECTION.c.repeat)
+        )
+        fields = Run.__dataclass_fields__
+        try:
+            with self.engine.connect() as conn:
+                rows = [dict(r._mapping) for r in conn.execute(query)]
+        except SQLAlchemyError:
+            return {}  # a store from before re-evaluation existed has no such table
+        out: dict[int, list[Run]] = {}
+        for r in rows:
+            out.setdefault(r["trial_number"], []).append(Run(**{k: r[k] for k in fields}))
+        return out
+
+    def dispose(self) -> None:
+        if self._owned:
+            self.engine.dispose()
+
+
+def finalists_of(points: list[Candidate], n: int, max_gap: float, maximize: bool) -> list[int]:
+    """The ``n`` trials re-evaluation looks at: within the gap limit first, then by value."""
+    sign = -1.0 if maximize else 1.0
+    ranked = sorted(points, key=lambda c: (c.gap > max_gap, sign * c.value, c.gap, c.number))
+    return [c.number for c in ranked[:n]]
+
+
+def summarize(c: Candidate, runs: list[Run], measure: str) -> Finalist:
+    """A finalist's mean and standard error over its re-evaluation runs."""
+    values = [r.value for r in runs if r.value is not None and math.isfinite(r.value)]
+    gaps = [g for g in (r.gap(measure) for r in runs) if g is not None]
+    mean = statistics.fmean(values) if values else None
+    sem = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else None
+    return Finalist(
+        number=c.number,
+        search_value=c.value,
+        search_gap=c.gap,
+        runs=tuple(runs),
+        mean=mean,
+        sem=sem,
+        gap=statistics.fmean(gaps) if gaps else None,
+    )
+
+
+def rank(finalists: list[Finalist], max_gap: float, maximize: bool) -> tuple[Finalist | None, str]:
+    """The finalist with the best mean among those whose mean gap is within the limit."""
+    scored = [f for f in finalists if f.mean is not None and f.gap is not None]
+    if not scored:
+        return None, "no finalist was re-evaluated"
+    sign = -1.0 if maximize else 1.0
+    within = [f for f in scored if f.gap is not None and f.gap <= max_gap]
+    pool = within or scored
+    best = min(pool, key=lambda f: (sign * (f.mean or 0.0), f.number))
+    runs = len(best.runs)
+    reason = (
+        f"best mean over {runs} re-evaluation runs (other validation splits and seeds) among "
+        f"{len(pool)} of {len(scored)} finalists"
+    )
+    reason += (
+        f" whose mean gap is <= {max_gap:g}" if within else f"; none has a mean gap <= {max_gap:g}"
+    )
+    return best, reason
