@@ -47,6 +47,7 @@ import keras  # noqa: E402
 import keras_tuner  # noqa: E402
 import optuna  # noqa: E402
 
+from search import setting  # noqa: E402
 from search.config import (  # noqa: E402
     BudgetConfig,
     DatasetConfig,
@@ -61,7 +62,7 @@ from search.queries import best_trial  # noqa: E402
 from search.runner import prepare, run_study  # noqa: E402
 from search.spaces import Space, load_space  # noqa: E402
 from search.store import EpochLog  # noqa: E402
-from search.trial import build, early_stopping, fit, settings_for  # noqa: E402
+from search.trial import build, early_stopping, fit, settings_for, train_eval  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -197,11 +198,17 @@ def dataset_config(args: argparse.Namespace) -> DatasetConfig:
     )
 
 
+def setting_data(data: Dataset, params: dict[str, Any]) -> Dataset:
+    """The benchmark's arrays cut to a configuration's vocabulary size and length."""
+    return data.restrict(*setting.of(params))
+
+
 def retrain_and_test(
     cfg: StudyConfig, space: Space, data: Dataset, params: dict[str, Any], seed: int
 ) -> float:
     """The picked configuration, trained once more with the run's seed, measured once on test."""
     settings = settings_for(cfg)
+    data = setting_data(data, params)
     model = build(params, space, data, seed)
     fit(model, params, data, settings, [early_stopping(settings)])
     assert data.x_test is not None
@@ -270,7 +277,10 @@ def run_keras_tuner(
     data: Dataset,
     workdir: Path,
 ) -> Result:
-    hypermodel = SpaceHyperModel(space, data)
+    ranges = setting.pin(
+        study_config(args, "kt", seed, "sqlite://", "random", "none"), space
+    ).ranges
+    hypermodel = SpaceHyperModel(space, data, ranges)
     common: dict[str, Any] = {
         "objective": "val_accuracy",
         "seed": seed,
@@ -315,6 +325,7 @@ def run_baseline(args: argparse.Namespace, seed: int, space: Space, data: Datase
     settings = settings_for(cfg)
     ledger = Ledger(10**9)
     started = time.perf_counter()
+    data = setting_data(data, space.baseline)
     model = build(space.baseline, space, data, seed)
     stopper = early_stopping(settings)
     history = fit(model, space.baseline, data, settings, [stopper]).history
@@ -381,14 +392,25 @@ def overhead(
         budget=BudgetConfig(n_trials=1, max_epochs=epochs),
         early_stopping=EarlyStoppingConfig(patience=epochs),
     )
+    data = setting_data(data, space.baseline)
     plain_runs: list[float] = []
+    eval_runs: list[float] = []
     hp_runs: list[float] = []
     outside: list[float] = []
     plain_trials: list[float] = []
     hp_trials: list[float] = []
     warmups: list[float] = []
+    order = ("plain", "plain+eval", "hpsearch")
     for repeat in range(args.overhead_repeats):
-        for which in ("plain", "hpsearch") if repeat % 2 == 0 else ("hpsearch", "plain"):
+        for which in order if repeat % 2 == 0 else order[::-1]:
+            if which == "plain+eval":
+                # The honest gap's cost alone: the same fit plus the inference-mode pass over
+                # a training subsample as large as the validation split, every epoch.
+                clock = EpochClock()
+                model = build(space.baseline, space, data, 0)
+                fit(model, space.baseline, data, settings_for(cfg), [train_eval(data, 0), clock])
+                eval_runs.append(statistics.median(clock.cycles()))
+                continue
             if which == "plain":
                 clock = EpochClock()
                 settings = settings_for(cfg)
@@ -415,6 +437,8 @@ def overhead(
         "plain_fit_epoch_seconds": plain,
         "hpsearch_epoch_seconds": hp,
         "epoch_time_ratio": hp / plain,
+        "train_eval_epoch_seconds": statistics.median(eval_runs),
+        "train_eval_epoch_ratio": statistics.median(eval_runs) / plain,
         "outside_fit_share_of_trial": statistics.median(outside),
         "plain_fit_trial_seconds": statistics.median(plain_trials),
         "hpsearch_trial_seconds": statistics.median(hp_trials),
@@ -500,21 +524,29 @@ def overhead_text(over: dict[str, Any]) -> str:
         f"time outside `fit` (sampling, storage, build) is "
         f"{100 * over['outside_fit_share_of_trial']:.1f}% of a trial. The first epoch's "
         "warm-up (Keras traces a new model's graphs; plain `fit` pays it too) is "
-        f"{100 * over['first_epoch_warmup_share']:.0f}% of a {over['epochs']}-epoch fit."
+        f"{100 * over['first_epoch_warmup_share']:.0f}% of a {over['epochs']}-epoch fit. "
+        "The honest gap's inference-mode pass over a training subsample (as large as the "
+        f"validation split) alone: {over['train_eval_epoch_seconds']:.3f} s per epoch vs "
+        f"{over['plain_fit_epoch_seconds']:.3f} s, ratio "
+        f"**{over['train_eval_epoch_ratio']:.3f}**."
     )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "imdb")
-    parser.add_argument("--space", default="cnn_lstm")
+    parser.add_argument("--space", default="bag_of_words")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--epoch-budget", type=int, default=40)
-    parser.add_argument("--max-epochs", type=int, default=6)
-    parser.add_argument("--patience", type=int, default=2)
+    parser.add_argument("--epoch-budget", type=int, default=60)
+    parser.add_argument("--max-epochs", type=int, default=12)
+    parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--max-samples", type=int, default=4000)
-    parser.add_argument("--maxlen", type=int, default=150)
-    parser.add_argument("--num-words", type=int, default=5000)
+    parser.add_argument(
+        "--maxlen", type=int, help="fix the length (default: searched if the space does)"
+    )
+    parser.add_argument(
+        "--num-words", type=int, help="fix the vocabulary (default: searched if the space does)"
+    )
     parser.add_argument("--overhead-epochs", type=int, default=5)
     parser.add_argument("--overhead-repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
@@ -535,7 +567,8 @@ def main(argv: list[str] | None = None) -> None:
         args.seeds, args.epoch_budget, args.max_epochs, args.max_samples = 1, 3, 2, 120
         args.maxlen, args.num_words, args.overhead_epochs, args.overhead_repeats = 24, 400, 2, 1
     space = load_space(args.space)
-    data = load_dataset(dataset_config(args), seed=0)
+    probe = setting.pin(study_config(args, "probe", 0, "sqlite://", "random", "none"), space)
+    data = load_dataset(setting.ceiling(probe, space).dataset, seed=0)
     stem = "smoke" if args.smoke else "compare"
     if args.storage is None and not args.overhead_only:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -556,7 +589,11 @@ def main(argv: list[str] | None = None) -> None:
         "space": args.space,
         "data": f"{len(data.y_train)} train / {len(data.y_val)} validation reviews from "
         f"train.csv, {0 if data.y_test is None else len(data.y_test)} test reviews, "
-        f"length {args.maxlen}",
+        + (
+            f"vocabulary and length searched (up to {data.vocab_size} words, {data.maxlen} tokens)"
+            if setting.searched(space, probe.ranges)
+            else f"vocabulary {data.vocab_size}, length {data.maxlen}"
+        ),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, no GPU, "
         f"Python {platform.python_version()}, Keras {keras.__version__}, "
         f"KerasTuner {keras_tuner.__version__}, Optuna {optuna.__version__}",

@@ -137,15 +137,25 @@ def run(
 def _reevaluate(prep: Any, study: Any) -> None:
     """Re-evaluate the finalists (what is not stored yet), then print them and the pick."""
     from search.reevaluate import finalists, reevaluate
+    from search.selection import Selection
 
     cfg = prep.cfg
     chosen = finalists(prep, study)
     if not chosen:
         return
-    out.print(
-        f"re-evaluating finalists {', '.join(map(str, chosen))}: {cfg.selection.repeats} more "
-        "runs each, on other validation splits with other seeds"
+    store = Selection(cfg.storage)
+    try:
+        stored = store.runs(cfg.name)
+    finally:
+        store.dispose()
+    have = sum(
+        len([r for r in stored.get(n, []) if r.repeat <= cfg.selection.repeats]) for n in chosen
     )
+    if have < len(chosen) * cfg.selection.repeats:
+        out.print(
+            f"re-evaluating finalists {', '.join(map(str, chosen))}: {cfg.selection.repeats} "
+            "more runs each, on other validation splits with other seeds"
+        )
 
     def line(run: Any) -> None:
         out.print(

@@ -22,8 +22,9 @@ from optuna.distributions import (
 )
 
 from search import setting
+from search.config import RangeOverride
 from search.data import Dataset
-from search.spaces import Space
+from search.spaces import RangedTrial, Space
 
 
 class OptunaStyleHP:
@@ -56,15 +57,19 @@ class OptunaStyleHP:
 class SpaceHyperModel(keras_tuner.HyperModel):
     """A KerasTuner HyperModel built from a space module, compiled as hpsearch compiles."""
 
-    def __init__(self, space: Space, data: Dataset) -> None:
+    def __init__(
+        self, space: Space, data: Dataset, ranges: dict[str, RangeOverride] | None = None
+    ) -> None:
         super().__init__(name=space.name)
         self.space = space
         self.data = data
+        self.ranges = ranges or {}
         self.distributions: dict[str, BaseDistribution] = {}
 
     def params(self, hp: keras_tuner.HyperParameters) -> dict[str, Any]:
         bridge = OptunaStyleHP(hp)
-        params = self.space.suggest(bridge)
+        # A study's [ranges] (and pinned data knobs) narrow KerasTuner's search the same way.
+        params = self.space.suggest(RangedTrial(bridge, self.ranges))  # type: ignore[arg-type]
         self.distributions.update(bridge.distributions)
         return params
 

@@ -24,7 +24,7 @@ from search.data import Dataset, load_dataset
 from search.errors import StorageError, TrialDiverged
 from search.spaces import RangedTrial, Space, check_ranges, load_space, outside_ranges
 from search.store import EpochLog, check_storage, open_storage
-from search.strategies import GapConstraint, make_pruner, make_sampler
+from search.strategies import make_pruner, make_sampler
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
@@ -94,12 +94,7 @@ def prepare(cfg: StudyConfig, sampler_seed: int | None = None) -> Prepared:
     cfg = setting.pin(cfg, space)
     check_ranges(space, cfg.ranges, where)
     seed = cfg.seed if sampler_seed is None else sampler_seed
-    constraint = (
-        GapConstraint(cfg.tradeoff.gap, cfg.tradeoff.limit()) if cfg.tradeoff.constrain else None
-    )
-    sampler = make_sampler(
-        cfg.sampler, seed, where, multi=cfg.objective.multi, constraint=constraint
-    )
+    sampler = make_sampler(cfg.sampler, seed, where, multi=cfg.objective.multi)
     pruner = make_pruner(cfg.pruner, cfg.budget.max_epochs, where)
     check_storage(cfg.storage, create=True)
     data = load_dataset(setting.ceiling(cfg, space).dataset, cfg.seed)

@@ -37,12 +37,15 @@ def pin(cfg: StudyConfig, space: Space) -> StudyConfig:
         value = getattr(cfg.dataset, knob)
         if value is None:
             continue
+        pinned = RangeOverride(choices=(value,))
+        if ranges.get(knob) == pinned:
+            continue  # already pinned (a config stored by a study, read back)
         if knob in ranges:
             raise ConfigError(
                 f"{cfg.source}: dataset.{knob} = {value!r} fixes what ranges.{knob} narrows; "
                 f"allowed: one of them (space {space.name!r} searches {knob})"
             )
-        ranges[knob] = RangeOverride(choices=(value,))
+        ranges[knob] = pinned
     return cfg if ranges == cfg.ranges else dataclasses.replace(cfg, ranges=ranges)
 
 

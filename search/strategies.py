@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import optuna
@@ -42,30 +41,10 @@ PRUNERS: dict[str, Callable[..., optuna.pruners.BasePruner]] = {
 _SAMPLER_NEEDS = {"cmaes": ("cmaes",), "qmc": ("scipy",), "gp": ("torch", "scipy")}
 
 
-@dataclass(frozen=True)
-class GapConstraint:
-    """Optuna's ``constraints_func``: a trial is feasible when its overfitting gap (at its
-    best epoch, see :mod:`search.tradeoff`) is at most ``limit``, so the sampler learns to
-    propose configurations the tradeoff can pick. A trial without a gap counts as infeasible.
-    """
-
-    measure: str
-    limit: float
-
-    def __call__(self, trial: optuna.trial.FrozenTrial) -> list[float]:
-        gap = trial.user_attrs.get(f"gap_{self.measure}")
-        return [1.0 if gap is None else float(gap) - self.limit]
-
-
 def make_sampler(
-    cfg: StrategyConfig,
-    seed: int,
-    where: str,
-    multi: bool = False,
-    constraint: GapConstraint | None = None,
+    cfg: StrategyConfig, seed: int, where: str, multi: bool = False
 ) -> optuna.samplers.BaseSampler:
-    """The Optuna sampler a ``[sampler]`` table asks for, seeded with the study seed; with
-    ``constraint``, steered toward trials within the gap limit (``[tradeoff] constrain``)."""
+    """The Optuna sampler a ``[sampler]`` table asks for, seeded with the study seed."""
     factory = _lookup(SAMPLERS, cfg, "sampler", where)
     if multi and cfg.name not in MULTI_OBJECTIVE_SAMPLERS:
         raise ConfigError(
@@ -80,21 +59,8 @@ def make_sampler(
             f"of: {', '.join(SAMPLERS)}"
         )
     options = dict(cfg.options)
-    accepted = inspect.signature(factory).parameters
-    if "seed" in accepted:
+    if "seed" in inspect.signature(factory).parameters:
         options.setdefault("seed", seed)
-    if constraint is not None:
-        if "constraints_func" not in accepted:
-            takers = [
-                n
-                for n, f in SAMPLERS.items()
-                if "constraints_func" in inspect.signature(f).parameters
-            ]
-            raise ConfigError(
-                f"{where}: tradeoff.constrain = true, but sampler {cfg.name!r} takes no "
-                f"constraints; allowed: {', '.join(takers)}, or tradeoff.constrain = false"
-            )
-        options["constraints_func"] = constraint
     return _construct(factory, options, "sampler", where)
 
 

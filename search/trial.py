@@ -48,6 +48,8 @@ class TrainSettings:
     restore_best_weights: bool
     study_seed: int
     prune: bool = True
+    gap_limit: tuple[str, float] | None = None
+    """``([tradeoff] gap, max_gap)`` when the study constrains the search to that gap."""
 
 
 def settings_for(cfg: StudyConfig) -> TrainSettings:
@@ -63,6 +65,7 @@ def settings_for(cfg: StudyConfig) -> TrainSettings:
         restore_best_weights=es.restore_best_weights,
         study_seed=cfg.seed,
         prune=not cfg.objective.multi,
+        gap_limit=(cfg.tradeoff.gap, cfg.tradeoff.limit()) if cfg.tradeoff.constrain else None,
     )
 
 
@@ -218,6 +221,7 @@ def run_trial(
         reason = "early-stopped" if stopper.stopped_epoch > 0 else "finished"
     except optuna.TrialPruned:
         reason = "pruned"
+        constrain(trial, recorder.rows, stopper.best_epoch, settings)
         raise
     except TrialDiverged as exc:
         reason = "nan"
@@ -232,7 +236,21 @@ def run_trial(
         summary.update(stop_reason=reason, wall_seconds=round(time.perf_counter() - started, 3))
         for key, value in summary.items():
             trial.set_user_attr(key, value)
+    constrain(trial, recorder.rows, stopper.best_epoch, settings)
     return float(summary["value"])
+
+
+def constrain(
+    trial: optuna.Trial, rows: list[dict[str, float]], best: int, settings: TrainSettings
+) -> None:
+    """With ``[tradeoff] constrain``, tell Optuna whether the trial's gap at its best epoch is
+    within the limit (``Trial.set_constraint``: feasible at <= 0), so samplers that handle
+    constraints (TPE, NSGA-II, GP) steer toward configurations the tradeoff can pick."""
+    if settings.gap_limit is None:
+        return
+    measure, limit = settings.gap_limit
+    gap = summarize(rows, best, settings.monitor).get(f"gap_{measure}")
+    trial.set_constraint(f"gap_{measure}", 1.0 if gap is None else float(gap) - limit)
 
 
 def summarize(rows: list[dict[str, float]], best_index: int, monitor: str) -> dict[str, Any]:

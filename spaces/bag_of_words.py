@@ -32,10 +32,10 @@ on a plain linear bag of words."""
 def suggest(trial: optuna.Trial) -> dict[str, Any]:
     params: dict[str, Any] = {
         **suggest_data(trial),
-        "bigram_buckets": trial.suggest_categorical("bigram_buckets", [0, 20000, 100000]),
+        "bigram_buckets": trial.suggest_categorical("bigram_buckets", [0, 20000, 50000]),
         "dropout": trial.suggest_float("dropout", 0.0, 0.9),
         "l2": trial.suggest_float("l2", 1e-6, 1e-1, log=True),
-        "hidden_units": trial.suggest_categorical("hidden_units", [0, 16, 64]),
+        "hidden_units": trial.suggest_categorical("hidden_units", [0, 16, 32]),
     }
     if params["hidden_units"]:
         params["hidden_dropout"] = trial.suggest_float("hidden_dropout", 0.0, 0.7)

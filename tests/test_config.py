@@ -26,6 +26,21 @@ def test_round_trip_keeps_every_section(study_file) -> None:
     assert StudyConfig.from_dict(d, source=cfg.source) == cfg
 
 
+def test_selection_constraint_and_unset_data_knobs_round_trip(study_file) -> None:
+    text = (
+        'name = "r"\nspace = "bag_of_words"\n[dataset]\nsamples = 50\n'
+        "[tradeoff]\nmax_gap = 0.04\nconstrain = true\n[selection]\nfinalists = 5\nrepeats = 3\n"
+    )
+    cfg = load_study_file(study_file(text))
+    assert (cfg.selection.finalists, cfg.selection.repeats) == (5, 3)
+    assert cfg.tradeoff.constrain and cfg.tradeoff.limit() == 0.04
+    assert (cfg.dataset.num_words, cfg.dataset.maxlen) == (None, None)  # searched or defaults
+    assert cfg.dataset.size() == (5000, 500)
+    d = cfg.to_dict()
+    assert "num_words" not in d["dataset"] and d["selection"] == {"finalists": 5, "repeats": 3}
+    assert StudyConfig.from_dict(d, source=cfg.source) == cfg
+
+
 def _error(study_file, text: str) -> str:
     with pytest.raises(ConfigError) as info:
         load_study_file(study_file(text))

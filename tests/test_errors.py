@@ -23,21 +23,21 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
     ("malformed TOML", BASE + "[budget\n", ["run", "s.toml"], 2, "s.toml: not valid TOML"),
     (
         "a typo in a key",
-        BASE + "[selection]\nfinalists = 0\n[budget]\nn_trails = 3\n",
+        BASE + "[budget]\nn_trails = 3\n",
         ["run", "s.toml"],
         2,
         "s.toml: unknown key 'budget.n_trails'; allowed: max_epochs, n_trials, timeout",
     ),
     (
         "a value of the wrong type",
-        BASE + '[selection]\nfinalists = 0\n[budget]\nn_trials = "ten"\n',
+        BASE + '[budget]\nn_trials = "ten"\n',
         ["run", "s.toml"],
         2,
         "s.toml: budget.n_trials = 'ten' has the wrong type; allowed: int",
     ),
     (
         "an impossible number",
-        BASE + "[selection]\nfinalists = 0\n[budget]\nmax_epochs = 0\n",
+        BASE + "[budget]\nmax_epochs = 0\n",
         ["run", "s.toml"],
         2,
         "s.toml: budget.max_epochs = 0 is too small; allowed: >= 1",
@@ -47,7 +47,24 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         BASE.replace("lstm_dropout", "lstm_dropuot"),
         ["run", "s.toml"],
         2,
-        "space 'lstm_dropuot' is unknown; allowed: cnn_lstm, lstm_dropout, lstm_l1l2",
+        "space 'lstm_dropuot' is unknown; allowed: bag_of_words, cnn_lstm, lstm_dropout, "
+        "lstm_l1l2, pooled",
+    ),
+    (
+        "a negative number of finalists to re-evaluate",
+        BASE + "[selection]\nfinalists = -1\n",
+        ["run", "s.toml"],
+        2,
+        "s.toml: selection.finalists = -1 is too small; allowed: >= 0",
+    ),
+    (
+        "a data knob both fixed and narrowed",
+        BASE.replace("lstm_dropout", "bag_of_words")
+        + "[dataset]\nsamples = 60\nmaxlen = 8\n[ranges]\nmaxlen = [8, 16]\n",
+        ["run", "s.toml"],
+        2,
+        "s.toml: dataset.maxlen = 8 fixes what ranges.maxlen narrows; allowed: one of them "
+        "(space 'bag_of_words' searches maxlen)",
     ),
     (
         "an unknown sampler",

@@ -184,3 +184,72 @@ def test_export_errors(cli, study_file, tmp_path: Path) -> None:
     study.tell(study.ask(), state=optuna.trial.TrialState.PRUNED)
     r = cli("export", "e", "--trial", "1", "-o", "u.py")
     assert r.code == 1 and "trial 1 of 'e' is pruned, not complete" in r.err
+
+
+BAG = """
+name = "bagx"
+space = "bag_of_words"
+seed = 2
+[dataset]
+kind = "csv"
+path = {train}
+test_path = {test}
+max_samples = 240
+[sampler]
+name = "random"
+[pruner]
+name = "none"
+[selection]
+finalists = 1
+repeats = 1
+[budget]
+n_trials = 2
+max_epochs = 3
+[ranges]
+num_words = {{ low = 300, high = 1500 }}
+maxlen = [30, 80]
+bigram_buckets = [0, 500]
+"""
+
+
+def test_export_of_a_data_knob_trial_reproduces_in_a_clean_process_and_refits(
+    cli, study_file, tmp_path: Path
+) -> None:
+    train, test = imdb_csv("train.csv"), imdb_csv("test.csv")
+    text = BAG.format(train=json.dumps(str(train)), test=json.dumps(str(test)))
+    assert cli("run", str(study_file(text))).code == 0
+    r = cli("export", "bagx", "--trial", "1", "-o", "train_best.py")
+    assert r.code == 0, r.err
+    source = (tmp_path / "train_best.py").read_text()
+    threads = {k: os.environ[k] for k in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
+    assert f"THREADS = {threads!r}".replace('"', "'") in source.replace('"', "'")
+
+    # As a user runs it: a fresh process whose environment has no thread settings.
+    done = run_script(tmp_path / "train_best.py", "--output", "m.keras", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = epochs_printed(done.stdout)
+    with sqlite3.connect("hpsearch.db") as conn:
+        stored = dict(
+            conn.execute(
+                "SELECT epoch, val_loss FROM hpsearch_epochs "
+                "WHERE study_name='bagx' AND trial_number=1"
+            ).fetchall()
+        )
+        (params,) = conn.execute(
+            "SELECT COUNT(*) FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id "
+            "WHERE t.number = 1 AND p.param_name IN ('num_words', 'maxlen')"
+        ).fetchone()
+    assert params == 2 and printed.keys() == stored.keys()
+    for epoch, val_loss in stored.items():
+        assert printed[epoch] == pytest.approx(val_loss, abs=1e-6)
+
+    # The final model: training + validation rows (192 + 48 of the 240 sampled).
+    done = run_script(tmp_path / "train_best.py", "--refit", "--output", "f.keras", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "refit on 240 reviews (training + validation)" in done.stdout
+    assert "test: loss=" in done.stdout and "validation:" not in done.stdout
+    import keras
+
+    model = keras.models.load_model(tmp_path / "f.keras")
+    scores = model.predict(np.array(["a moving, beautiful film", "dull"], dtype=object), verbose=0)
+    assert scores.shape == (2, 1)

@@ -100,3 +100,38 @@ def test_keras_tuner_trials_land_in_a_study_the_cli_shows_beside_hpsearch_ones(
     best = cli("best", "kt-random", "--storage", url, "--json")
     assert best.code == 0
     assert json.loads(best.out)["value"] == pytest.approx(stored.best_value)
+
+
+def test_keras_tuner_searches_the_data_knobs_on_cut_arrays(tmp_path: Path) -> None:
+    """KerasTuner's trials get the data at their own vocabulary size and length, and a
+    study's [ranges] narrow its search as they narrow hpsearch's."""
+    from search.config import RangeOverride
+
+    space = load_space("bag_of_words")
+    ranges = {
+        "num_words": RangeOverride(choices=(60, 90)),
+        "maxlen": RangeOverride(choices=(6, 12)),
+        "bigram_buckets": RangeOverride(choices=(0, 50)),
+        "hidden_units": RangeOverride(choices=(0,)),
+        "optimizer": RangeOverride(choices=("adam",)),
+    }
+    data = load_dataset(DatasetConfig(kind="synthetic", samples=120, num_words=90, maxlen=12), 0)
+    hypermodel = SpaceHyperModel(space, data, ranges)
+    tuner = keras_tuner.RandomSearch(
+        hypermodel,
+        objective="val_accuracy",
+        max_trials=4,
+        seed=3,
+        directory=str(tmp_path / "kt"),
+        project_name="bag",
+    )
+    tuner.search(
+        data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), epochs=1, verbose=0
+    )
+    trials = list(tuner.oracle.trials.values())
+    assert trials and all(t.status == "COMPLETED" for t in trials)
+    for t in trials:
+        params = hypermodel.params(t.hyperparameters)
+        assert params["num_words"] in (60, 90) and params["maxlen"] in (6, 12)
+        model = hypermodel.build(t.hyperparameters)
+        assert model.input_shape == (None, params["maxlen"])

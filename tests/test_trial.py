@@ -111,3 +111,27 @@ def test_baseline_outside_ranges_is_not_enqueued(study_file) -> None:
     study = run_study(prep)
     assert "baseline" not in study.trials[0].user_attrs
     assert study.trials[0].params["batch_size"] == 32
+
+
+def test_the_gap_uses_inference_mode_training_accuracy(study_file) -> None:
+    """With dropout 0.9, Keras' training-mode accuracy is far below what the model scores on
+    the same rows with dropout off; the stored gap uses the latter."""
+    text = (
+        'name = "drop"\nspace = "bag_of_words"\nseed = 1\nbaseline = false\n'
+        "[dataset]\nsamples = 300\nnum_words = 80\nmaxlen = 16\n"
+        '[sampler]\nname = "random"\n[pruner]\nname = "none"\n[selection]\nfinalists = 0\n'
+        "[budget]\nn_trials = 1\nmax_epochs = 4\n"
+        "[ranges]\ndropout = [0.9]\nbigram_buckets = [0]\nhidden_units = [0]\n"
+        'optimizer = ["adam"]\nlearning_rate = [0.05]\nl2 = [1e-6]\nbatch_size = [32]\n'
+    )
+    cfg = load_study_file(study_file(text))
+    study = run_study(prepare(cfg))
+    rows = EpochLog(cfg.storage).history("drop")
+    assert all(r["train_eval_accuracy"] is not None for r in rows)
+    assert max(abs(r["train_eval_accuracy"] - r["accuracy"]) for r in rows) > 0.05
+    (t,) = study.get_trials()
+    best = rows[t.user_attrs["best_epoch"] - 1]
+    assert t.user_attrs["gap_accuracy"] == pytest.approx(
+        best["train_eval_accuracy"] - best["val_accuracy"]
+    )
+    assert t.user_attrs["gap_accuracy"] != pytest.approx(best["accuracy"] - best["val_accuracy"])
