@@ -4,8 +4,8 @@ A strong, fast family for small data, beyond the tutorial's: each review becomes
 its words (multi-hot over the vocabulary), optionally with its adjacent word pairs hashed
 into extra buckets, then a linear or one-hidden-layer classifier. Order is lost, which on a
 few thousand reviews costs less than the recurrent models' appetite for data. Tunes the data
-knobs (vocabulary size, length), the word pairs, input dropout, L2, the hidden layer and the
-shared training knobs.
+knobs (vocabulary size, length), the word pairs, unit-length scaling, input dropout, L2, the
+hidden layer and the shared training knobs.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from search.knobs import DATA_BASELINE, TRAINING_BASELINE, suggest_data, suggest
 BASELINE: dict[str, Any] = {
     **DATA_BASELINE,
     "bigram_buckets": 0,
+    "normalize": False,
     "dropout": 0.0,
     "l2": 1e-6,
     "hidden_units": 0,
@@ -33,6 +34,7 @@ def suggest(trial: optuna.Trial) -> dict[str, Any]:
     params: dict[str, Any] = {
         **suggest_data(trial),
         "bigram_buckets": trial.suggest_categorical("bigram_buckets", [0, 20000, 50000]),
+        "normalize": trial.suggest_categorical("normalize", [False, True]),
         "dropout": trial.suggest_float("dropout", 0.0, 0.9),
         "l2": trial.suggest_float("l2", 1e-6, 1e-1, log=True),
         "hidden_units": trial.suggest_categorical("hidden_units", [0, 16, 32]),
@@ -56,6 +58,9 @@ def build_model(params: dict[str, Any], data: Any) -> keras.Model:
         pair = ops.where((previous > 0) & (tokens > 0), pair, ops.zeros_like(pair))
         pairs = keras.layers.CategoryEncoding(buckets, output_mode="multi_hot")(pair)
         features = keras.layers.Concatenate()([features, pairs[:, 1:]])
+    if params["normalize"]:
+        # Unit length per review: long reviews no longer outweigh short ones.
+        features = features / ops.sqrt(ops.maximum(ops.sum(features, axis=1, keepdims=True), 1.0))
     x = keras.layers.Dropout(params["dropout"])(features)
     l2 = keras.regularizers.L2(params["l2"])
     if params["hidden_units"]:
