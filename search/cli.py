@@ -25,7 +25,9 @@ from search.signals import INTERRUPTED, interruptible
 
 DEFAULT_STORAGE = "sqlite:///hpsearch.db"
 # Off a terminal (pipes, CI logs) rich would wrap tables at 80 columns; give them room.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+# markup=False: study names, params and reasons are the user's text, and "[x]" in them must
+# print as written (rich would take it for a style, or fail on "[/]").
+out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
 
 
 def _debug_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -113,7 +115,7 @@ def run(
     prep = prepare(cfg)
     summary = prep.data.summary()
     out.print(
-        f"study [bold]{cfg.name}[/] · space {prep.space.name} · {summary['description']} "
+        f"study {cfg.name} · space {prep.space.name} · {summary['description']} "
         f"({summary['train']} train / {summary['validation']} validation) · {cfg.storage}"
     )
     if prep.baseline_note:
@@ -376,9 +378,7 @@ def best(study: str, storage: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(row, indent=2, sort_keys=True))
         return
-    out.print(
-        f"best trial of [bold]{study}[/]: #{row['number']}, {row['metric']} = {fmt(row['value'])}"
-    )
+    out.print(f"best trial of {study}: #{row['number']}, {row['metric']} = {fmt(row['value'])}")
     again = row["reevaluated"]
     if again is not None:
         sem = "" if again["standard_error"] is None else f" ± {again['standard_error']:.4f}"
@@ -497,10 +497,11 @@ def tradeoff(
     if plot_dir:
         from pathlib import Path
 
+        from search.outputs import check_folder
         from search.plots import curves_figure, scatter_figure, write_html
 
         folder = Path(plot_dir)
-        folder.mkdir(parents=True, exist_ok=True)
+        check_folder(folder, "--plots")
         for fig, name in (
             (scatter_figure(result), "tradeoff.html"),
             (curves_figure(result, log.history(study)), "curves.html"),
@@ -642,6 +643,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("hpsearch: interrupted; the store is consistent, run again to resume", err=True)
         return INTERRUPTED
+    except Exception as exc:  # the edge: no traceback escapes, whatever raised it
+        if _DEBUG:
+            raise
+        click.echo(f"hpsearch: error: {unexpected(exc)}", err=True)
+        return 1
+
+
+def unexpected(exc: BaseException) -> str:
+    """One line for an exception no check anticipated, naming whose fault it is."""
+    import errno
+
+    reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+    if isinstance(exc, OSError):
+        what = {
+            errno.ENOSPC: "the disk is full",
+            errno.EROFS: "the file system is read-only",
+            errno.EACCES: "permission denied",
+            errno.EDQUOT: "the disk quota is exceeded",
+        }.get(exc.errno or 0, "a fault of the disk or the operating system")
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return f"{what}{where}: {reason}; free space or fix permissions, then run again"
+    module = type(exc).__module__.split(".")[0]
+    if module == "sqlalchemy" or "sqlite" in module or "psycopg" in module:
+        return (
+            f"storage fault ({type(exc).__name__}): {reason}; the store keeps what was "
+            "committed, run again once the database is reachable and writable"
+        )
+    return (
+        f"unexpected {type(exc).__name__}: {reason} (run with --debug for the traceback; "
+        "if it comes from your space code, fix it there)"
+    )
 
 
 def entry_point() -> None:

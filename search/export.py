@@ -29,6 +29,7 @@ from search import setting
 from search.config import StudyConfig
 from search.errors import ConfigError, StorageError
 from search.evaluate import chosen_params, chosen_trial
+from search.outputs import check_output
 from search.queries import best_trial, load, stored_config, value_of
 from search.spaces import Space, load_space
 from search.store import EpochLog
@@ -295,8 +296,7 @@ def export(
     """Write trial ``number`` (default: the tradeoff pick, else the best trial) of a study."""
     if fmt not in ("script", "json"):
         raise ConfigError(f"--format {fmt!r} is unknown; allowed: script, json")
-    if output.exists() and not force:
-        raise ConfigError(f"{output} exists; pass --force to overwrite it")
+    check_output(output, force=force)
     study = load(url, name)
     log = EpochLog(url)
     try:

@@ -83,6 +83,9 @@ def build_report(url: str, name: str) -> str:
 
 
 def write_report(url: str, name: str, path: Path) -> Path:
+    from search.outputs import check_output
+
+    check_output(path)
     path.write_text(build_report(url, name), encoding="utf-8")
     return path
 

@@ -22,7 +22,17 @@ from search.budget import Budget
 from search.config import StudyConfig
 from search.data import Dataset, load_dataset
 from search.errors import StorageError, TrialDiverged
-from search.spaces import RangedTrial, Space, check_ranges, load_space, outside_ranges
+from search.spaces import (
+    RangedTrial,
+    Space,
+    call_suggest,
+    check_build,
+    check_params,
+    check_ranges,
+    load_space,
+    outside_ranges,
+    sample_params,
+)
 from search.store import EpochLog, check_storage, open_storage
 from search.strategies import make_pruner, make_sampler
 
@@ -98,6 +108,8 @@ def prepare(cfg: StudyConfig, sampler_seed: int | None = None) -> Prepared:
     pruner = make_pruner(cfg.pruner, cfg.budget.max_epochs, where)
     check_storage(cfg.storage, create=True)
     data = load_dataset(setting.ceiling(cfg, space).dataset, cfg.seed)
+    params = sample_params(space, cfg.ranges)
+    check_build(space, params, data.restrict(*setting.of(params)))
     return Prepared(cfg, space, sampler, pruner, data)
 
 
@@ -253,7 +265,9 @@ def _objective(
 
     def objective(trial: optuna.Trial) -> float | tuple[float, float]:
         try:
-            params = prep.space.suggest(RangedTrial(trial, cfg.ranges))
+            params = check_params(
+                prep.space, call_suggest(prep.space, RangedTrial(trial, cfg.ranges))
+            )
             data = prep.data_for(params)
             value = run_trial(trial, params, prep.space, data, settings, log, reporter.epoch)
         except (optuna.TrialPruned, TrialDiverged):

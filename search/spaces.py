@@ -168,7 +168,7 @@ def describe(
     counts: dict[str, int] = {}
     for _ in range(samples + 1):
         trial = study.ask()
-        space.suggest(RangedTrial(trial, ranges) if ranges else trial)
+        check_params(space, call_suggest(space, RangedTrial(trial, ranges) if ranges else trial))
         for pname, dist in trial.distributions.items():
             seen.setdefault(pname, dist)
             counts[pname] = counts.get(pname, 0) + 1
@@ -176,6 +176,91 @@ def describe(
     return [
         ParamInfo(n, d, counts[n] < samples + 1, space.baseline.get(n)) for n, d in seen.items()
     ]
+
+
+def within(dist: BaseDistribution, value: Any) -> bool:
+    """Whether ``value`` is one a distribution can give (a narrowing may not widen)."""
+    if isinstance(dist, CategoricalDistribution):
+        return any(
+            value == c and isinstance(value, bool) == isinstance(c, bool) for c in dist.choices
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return bool(dist.low <= value <= dist.high)  # type: ignore[attr-defined]
+
+
+PLAIN = (str, int, float, bool, type(None))
+
+
+def call_suggest(space: Space, trial: Any) -> dict[str, Any]:
+    """The space's ``suggest``; an exception in it is one SpaceError line naming the space."""
+    try:
+        return space.suggest(trial)
+    except (optuna.TrialPruned, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise SpaceError(
+            f"space {space.name!r}: suggest() raised {type(exc).__name__}: "
+            f"{' '.join(str(exc).split())[:200]}; fix the space's code"
+        ) from None
+
+
+def check_params(space: Space, params: Any) -> dict[str, Any]:
+    """``suggest`` must return a dict of plain values (what a study and an export store)."""
+    if not isinstance(params, dict):
+        raise SpaceError(
+            f"space {space.name!r}: suggest() returned {type(params).__name__}; it must "
+            "return a dict of parameter names to plain values"
+        )
+    for key, value in params.items():
+        if not isinstance(key, str) or not isinstance(value, PLAIN):
+            raise SpaceError(
+                f"space {space.name!r}: suggest() returned {key!r}: {value!r} "
+                f"({type(value).__name__}); allowed: str keys, plain str/int/float/bool values"
+            )
+    from search.knobs import OPTIMIZERS
+
+    missing = [k for k in ("batch_size", "optimizer", "learning_rate") if k not in params]
+    if missing:
+        raise SpaceError(
+            f"space {space.name!r}: suggest() returned no {', '.join(map(repr, missing))}; "
+            "spread search.knobs.suggest_training(trial) into it (or set them)"
+        )
+    if params["optimizer"] not in OPTIMIZERS:
+        raise SpaceError(
+            f"space {space.name!r}: optimizer {params['optimizer']!r} is unknown; allowed: "
+            f"{', '.join(OPTIMIZERS)}"
+        )
+    size = params["batch_size"]
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise SpaceError(f"space {space.name!r}: batch_size {size!r}; allowed: a whole number >= 1")
+    return params
+
+
+def sample_params(space: Space, ranges: dict[str, RangeOverride]) -> dict[str, Any]:
+    """One params dict as a study with these ``[ranges]`` would ask for (a throwaway trial)."""
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    return check_params(space, call_suggest(space, RangedTrial(study.ask(), ranges)))
+
+
+def check_build(space: Space, params: dict[str, Any], data: Any) -> None:
+    """Build the space's model once on the data's shapes: a broken ``build_model`` is one
+    SpaceError line before anything is written, not a failed trial in a new study."""
+    import keras
+
+    try:
+        model = space.build_model(params, data)
+    except Exception as exc:
+        raise SpaceError(
+            f"space {space.name!r}: build_model() raised {type(exc).__name__}: "
+            f"{' '.join(str(exc).split())[:200]}; fix the space's code"
+        ) from None
+    if not isinstance(model, keras.Model):
+        raise SpaceError(
+            f"space {space.name!r}: build_model() returned {type(model).__name__}; it must "
+            "return a keras.Model"
+        )
+    keras.backend.clear_session(free_memory=False)
 
 
 def largest(dist: BaseDistribution) -> Any:
@@ -197,8 +282,21 @@ def check_ranges(space: Space, ranges: dict[str, RangeOverride], where: str) -> 
             )
         dist = params[pname].distribution
         if override.choices is not None:
+            for choice in override.choices:
+                if not within(dist, choice):
+                    raise ConfigError(
+                        f"{where}: {key} has choice {choice!r} outside what space "
+                        f"{space.name!r} declares; allowed: {params[pname].range_text()}"
+                    )
             continue
         assert override.low is not None and override.high is not None
+        for bound in (override.low, override.high):
+            if isinstance(dist, FloatDistribution | IntDistribution) and not within(dist, bound):
+                raise ConfigError(
+                    f"{where}: {key} = {{low = {override.low!r}, high = {override.high!r}}} "
+                    f"reaches outside what space {space.name!r} declares; allowed: within "
+                    f"{params[pname].range_text()}"
+                )
         if isinstance(dist, CategoricalDistribution):
             raise ConfigError(
                 f"{where}: {key} is categorical; allowed: choices = [...], not low/high"

@@ -99,6 +99,10 @@ def check_storage(url: str, *, create: bool) -> None:
     """Fail early, with one line, on a store that cannot be used; never create one by accident."""
     path = sqlite_path(url)
     if path is None:
+        try:  # the dialect and its driver load here, before anything connects or writes
+            sa.create_engine(url, **engine_kwargs(url)).dispose()
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise StorageError(f"storage {url!r} cannot be used: {_reason(exc)}") from None
         return
     if not create and not path.is_file():
         raise StorageError(f"storage {url!r}: no such database file {path}")
@@ -110,6 +114,33 @@ def check_storage(url: str, *, create: bool) -> None:
             raise StorageError(f"storage {url!r}: folder {parent} is not writable")
     if path.exists() and path.stat().st_size > 0 and not _is_sqlite(path):
         raise StorageError(f"storage {url!r}: {path} is not an SQLite database")
+    if not create and not _sqlite_tables(path) >= OPTUNA_TABLES:
+        raise StorageError(
+            f"storage {url!r}: {path} is not an hpsearch/Optuna store (no Optuna tables); "
+            "allowed: a store written by `hpsearch run` or Optuna (nothing was changed)"
+        )
+
+
+OPTUNA_TABLES = {"studies", "trials", "version_info"}
+"""Tables every Optuna RDB store has; a reading command refuses a database without them,
+because Optuna's storage would create them (and so write to a file it was asked to read)."""
+
+
+def _sqlite_tables(path: Path) -> set[str]:
+    """The table names of an SQLite file, read through a read-only connection."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+    except sqlite3.Error:
+        return set()
+    try:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        return {r[0] for r in rows}
+    except sqlite3.DatabaseError:
+        return set()
+    finally:
+        conn.close()
 
 
 def _is_sqlite(path: Path) -> bool:
@@ -181,6 +212,8 @@ def open_storage(
     ``grace_period`` seconds (its worker died) is failed and passed to ``on_stale``.
     """
     check_storage(url, create=create)
+    if not create and sqlite_path(url) is None:
+        _check_remote_tables(url)
     try:
         if create:
             use_wal(url)
@@ -191,9 +224,41 @@ def open_storage(
             grace_period=grace_period,
             heartbeat_stale_trial_callback=on_stale,
         )
-    except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
+    except RuntimeError as exc:  # Optuna: the schema was written by another Optuna version
         reason = " ".join(str(exc).split())[:300]
-        raise StorageError(f"storage {url!r} cannot be opened: {reason}") from None
+        raise StorageError(
+            f"storage {url!r} has an Optuna schema this Optuna cannot use: {reason}; "
+            f"upgrade it with `optuna storage upgrade --storage {url}` (back it up first)"
+        ) from None
+    except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
+        raise StorageError(f"storage {url!r} cannot be opened: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """A driver error in one line; a missing driver says which package to install."""
+    text = " ".join(str(exc).split())[:300]
+    if isinstance(exc, ImportError) or "No module named" in text:
+        return f"{text}; install its Python driver (pip install 'psycopg[binary]' for PostgreSQL, mysqlclient for MySQL)"
+    if "Can't load plugin" in text:
+        return f"{text}; allowed: sqlite:///file.db or postgresql+psycopg://user@host/db"
+    return text
+
+
+def _check_remote_tables(url: str) -> None:
+    """A reading command on a server database: refuse one without Optuna's tables."""
+    try:
+        engine = engine_for(url)
+        try:
+            names = set(sa.inspect(engine).get_table_names())
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, ImportError, ValueError, OSError) as exc:
+        raise StorageError(f"storage {url!r} cannot be opened: {_reason(exc)}") from None
+    if not names >= OPTUNA_TABLES:
+        raise StorageError(
+            f"storage {url!r} is not an hpsearch/Optuna store (no Optuna tables); allowed: a "
+            "store written by `hpsearch run` or Optuna (nothing was changed)"
+        )
 
 
 class EpochLog:

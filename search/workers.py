@@ -38,13 +38,13 @@ def run_workers(prep: Prepared, n_workers: int, console: Console) -> optuna.Stud
         subprocess.Popen([*command, "--quiet"], env=worker_env(n_workers)) for _ in range(n_workers)
     ]
     progress = Progress(
-        TextColumn(f"[bold]{cfg.name}[/] ({n_workers} workers)"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
     )
-    task = progress.add_task("trials", total=cfg.budget.n_trials)
+    task = progress.add_task(f"{cfg.name} ({n_workers} workers)", total=cfg.budget.n_trials)
     try:
         with progress:
             while any(p.poll() is None for p in procs):

@@ -85,7 +85,7 @@ n_trials = 4
 max_epochs = 3
 
 [ranges]
-lstm_units = { low = 4, high = 100 }
+lstm_units = {low = 16, high = 100 }
 embedding_dim = [16, 32]
 batch_size = [32, 64]
 """

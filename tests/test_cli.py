@@ -115,7 +115,7 @@ def test_unknown_study_lists_the_known_ones(cli, study_file) -> None:
         'name = "known"\nspace = "lstm_dropout"\nbaseline = false\n'
         "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 6\n"
         "[selection]\nfinalists = 0\n"
-        "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nlstm_units = {low = 2, high = 4}\n"
+        "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nlstm_units = {low = 16, high = 18}\n"
         "batch_size = [32]\n"
     )
     assert cli("run", str(study_file(text))).code == 0

@@ -22,7 +22,7 @@ STUDY = (
     'name = "watched"\nspace = "lstm_dropout"\nstorage = "sqlite:///dash.db"\n'
     "[dataset]\nsamples = 120\nnum_words = 60\nmaxlen = 8\n"
     "[selection]\nfinalists = 0\n"
-    "[budget]\nn_trials = {n}\nmax_epochs = 2\n[ranges]\nlstm_units = {{ low = 4, high = 100 }}\n"
+    "[budget]\nn_trials = {n}\nmax_epochs = 2\n[ranges]\nlstm_units = {{ low = 16, high = 100 }}\n"
 )
 
 

@@ -50,7 +50,7 @@ def test_study_on_real_reviews(cli, study_file, tmp_path: Path) -> None:
     n_trials = 3
     max_epochs = 3
     [ranges]
-    lstm_units = {{ low = 8, high = 100 }}
+    lstm_units = {{ low = 16, high = 100 }}
     filters = [16, 64]
     '''
     r = cli("run", str(study_file(text)))

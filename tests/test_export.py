@@ -65,7 +65,7 @@ finalists = 0
 n_trials = 2
 max_epochs = 3
 [ranges]
-lstm_units = {{ low = 8, high = 100 }}
+lstm_units = {{ low = 16, high = 100 }}
 embedding_dim = [16, 32]
 """
 
@@ -163,7 +163,7 @@ def test_export_errors(cli, study_file, tmp_path: Path) -> None:
         "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 6\n"
         '[pruner]\nname = "none"\n'
         "[selection]\nfinalists = 0\n"
-        "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nlstm_units = {low = 2, high = 4}\n"
+        "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nlstm_units = {low = 16, high = 18}\n"
         "batch_size = [32]\n"
     )
     assert cli("run", str(study_file(text))).code == 0

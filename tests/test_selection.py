@@ -117,7 +117,7 @@ repeats = 2
 n_trials = 3
 max_epochs = 2
 [ranges]
-lstm_units = { low = 2, high = 8 }
+lstm_units = {low = 16, high = 20 }
 embedding_dim = [16]
 """
 

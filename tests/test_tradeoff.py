@@ -57,7 +57,7 @@ max_epochs = 3
 gap = "accuracy"
 max_gap = 0.5
 [ranges]
-lstm_units = {{ low = 4, high = 100 }}
+lstm_units = {{ low = 16, high = 100 }}
 embedding_dim = [16, 32]
 """
 
@@ -156,7 +156,7 @@ def test_evaluate_errors(cli, study_file) -> None:
         "[dataset]\nsamples = 60\ntest_samples = 0\nnum_words = 60\nmaxlen = 6\n"
         '[pruner]\nname = "none"\n'
         "[selection]\nfinalists = 0\n"
-        "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nlstm_units = {low = 2, high = 4}\n"
+        "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nlstm_units = {low = 16, high = 18}\n"
         "batch_size = [32]\n"
     )
     assert cli("run", str(study_file(text))).code == 0
@@ -172,7 +172,7 @@ def test_two_objective_study_runs_without_pruning(cli, study_file) -> None:
         "[dataset]\nsamples = 80\nnum_words = 60\nmaxlen = 6\n"
         '[objective]\nmulti = true\n[sampler]\nname = "nsga2"\n'
         "[selection]\nfinalists = 0\n"
-        "[budget]\nn_trials = 3\nmax_epochs = 2\n[ranges]\nlstm_units = {low = 2, high = 100}\n"
+        "[budget]\nn_trials = 3\nmax_epochs = 2\n[ranges]\nlstm_units = {low = 16, high = 100}\n"
     )
     r = cli("run", str(study_file(text)))
     assert r.code == 0, r.err

@@ -122,7 +122,7 @@ def test_the_gap_uses_inference_mode_training_accuracy(study_file) -> None:
         '[sampler]\nname = "random"\n[pruner]\nname = "none"\n[selection]\nfinalists = 0\n'
         "[budget]\nn_trials = 1\nmax_epochs = 4\n"
         "[ranges]\ndropout = [0.9]\nbigram_buckets = [0]\nhidden_units = [0]\n"
-        'optimizer = ["adam"]\nlearning_rate = [0.05]\nl2 = [1e-6]\nbatch_size = [32]\n'
+        'optimizer = ["adam"]\nlearning_rate = [0.03]\nl2 = [1e-6]\nbatch_size = [32]\n'
     )
     cfg = load_study_file(study_file(text))
     study = run_study(prepare(cfg))

@@ -193,9 +193,12 @@ def cache_load(key: str) -> dict[str, np.ndarray] | None:
         return None
     try:
         with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except (OSError, ValueError):
+            arrays = {k: f[k] for k in f.files}
+    except Exception:
         return None  # a damaged cache file is rebuilt, never trusted
+    if not {"x_train", "y_train", "x_val", "y_val"} <= arrays.keys():
+        return None
+    return arrays
 
 
 def cache_save(key: str, arrays: dict[str, np.ndarray]) -> None:
