@@ -238,7 +238,10 @@ def _reason(exc: BaseException) -> str:
     """A driver error in one line; a missing driver says which package to install."""
     text = " ".join(str(exc).split())[:300]
     if isinstance(exc, ImportError) or "No module named" in text:
-        return f"{text}; install its Python driver (pip install 'psycopg[binary]' for PostgreSQL, mysqlclient for MySQL)"
+        return (
+            f"{text}; install its Python driver (pip install 'psycopg[binary]' for "
+            "PostgreSQL, mysqlclient for MySQL)"
+        )
     if "Can't load plugin" in text:
         return f"{text}; allowed: sqlite:///file.db or postgresql+psycopg://user@host/db"
     return text
