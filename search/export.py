@@ -194,6 +194,7 @@ def engine_functions() -> list[Callable[..., Any]]:
         text.fit_vectorizer,
         text.vectorize_reviews,
         text.raw_text_model,
+        imdb.read_imdb_npz,
         imdb.imdb_arrays,
         synthetic.generate,
         synthetic.synthetic_vocab_size,

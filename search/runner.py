@@ -6,8 +6,10 @@ storage are all checked in :func:`prepare` before :func:`run_study` creates anyt
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ from search import setting
 from search.budget import Budget
 from search.config import StudyConfig
 from search.data import Dataset, load_dataset
-from search.errors import StorageError, TrialDiverged
+from search.errors import ConfigError, HpsearchError, StorageError, TrialDiverged
 from search.spaces import (
     RangedTrial,
     Space,
@@ -167,15 +169,48 @@ def start_study(prep: Prepared) -> tuple[optuna.Study, Budget]:
     cfg = prep.cfg
     budget = Budget(cfg.storage, cfg.name)
     study = open_study(prep, budget, create=True)
+    check_definition(study, prep)
     EpochLog(cfg.storage).create()
     _tag(study, prep)
     _publish(study, cfg.storage)
     # Trials left running by a crashed run are failed (and retried) before the budget
     # is recounted from what the store holds.
     optuna.storages.fail_stale_trials(study)
+    reclaim_dead(study, cfg.workers.max_retry)
     running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
     budget.set_total(cfg.budget.n_trials, claimed=counted(study) + running)
     return study, budget
+
+
+def reclaim_dead(study: optuna.Study, max_retry: int) -> list[int]:
+    """Fail (and retry, as the heartbeat would) RUNNING trials whose worker was a process on
+    this machine that no longer exists: a run killed with SIGKILL and started again at once
+    need not wait out the heartbeat's grace period. Workers on other machines cannot be
+    checked from here; their trials are left to the heartbeat."""
+    host = socket.gethostname()
+    retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
+    reclaimed = []
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner = str(t.user_attrs.get("worker", ""))
+        where, _, pid = owner.rpartition(":")
+        if where != host or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        trial = optuna.Trial(study, t._trial_id)
+        trial.set_user_attr("stop_reason", "worker lost")
+        study.tell(t.number, state=TrialState.FAIL)
+        retry(study, study.get_trials(deepcopy=False)[t.number])
+        reclaimed.append(t.number)
+    return reclaimed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def join_study(url: str, name: str) -> tuple[Prepared, optuna.Study, Budget]:
@@ -286,6 +321,52 @@ def directions(cfg: StudyConfig) -> list[optuna.study.StudyDirection]:
     """The study's direction(s): the metric's, plus "minimize the gap" for two objectives."""
     first = optuna.study.StudyDirection[cfg.objective.resolved_direction().upper()]
     return [first, optuna.study.StudyDirection.MINIMIZE] if cfg.objective.multi else [first]
+
+
+RESUMABLE = ("name", "storage", "budget.n_trials", "budget.timeout", "workers.")
+"""What may differ when a study is resumed: the budget and timeout, where it is stored, and
+the heartbeat settings. Everything else defines which trials belong together."""
+
+
+def definition(cfg: StudyConfig) -> dict[str, Any]:
+    """A config flattened to ``section.key`` -> value, defaults filled in, without the
+    settings a resumed study may change (:data:`RESUMABLE`)."""
+    filled = dataclasses.replace(cfg, dataset=cfg.dataset.filled())
+    raw = json.loads(json.dumps(filled.to_dict(), default=str))
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict) and not prefix.startswith("ranges."):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        else:
+            flat[prefix] = value
+
+    walk("", raw)
+    return {k: v for k, v in flat.items() if not k.startswith(RESUMABLE)}
+
+
+def check_definition(study: optuna.Study, prep: Prepared) -> None:
+    """A study name is bound to its definition: resuming it with another space, dataset,
+    objective, ranges, strategies or training settings is refused, naming what differs."""
+    raw = study.user_attrs.get("hpsearch:config")
+    if not isinstance(raw, dict):
+        return
+    cfg = prep.cfg
+    try:
+        stored = StudyConfig.from_dict(raw, source=f"study {cfg.name!r}")
+    except HpsearchError:
+        return  # written by another hpsearch version: the space check below still applies
+    old, new = definition(stored), definition(cfg)
+    differ = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    if differ:
+        shown = "; ".join(f"{k}: {old.get(k, '-')!r} -> {new.get(k, '-')!r}" for k in differ[:4])
+        more = f" (and {len(differ) - 4} more)" if len(differ) > 4 else ""
+        raise ConfigError(
+            f"study {cfg.name!r} in {cfg.storage} was created with other settings ({shown}{more}); "
+            "resume it with the same study file (only the budget and timeout may change), or "
+            "give this one another name"
+        )
 
 
 def _tag(study: optuna.Study, prep: Prepared) -> None:

@@ -150,3 +150,58 @@ def test_keras_imdb_offline_without_a_file_says_how(tmp_path: Path) -> None:
     assert "set dataset.path" in str(info.value) and "\n" not in str(info.value)
     with pytest.raises(DataError, match="no such file"):
         load_dataset(DatasetConfig(kind="imdb", path=str(tmp_path / "imdb.npz")), seed=0)
+
+
+def _imdb_npz(path: Path, n_train: int = 120, n_test: int = 40) -> None:
+    """A small file in the Keras ``imdb.npz`` format: ragged reviews of word ids from 1."""
+    rng = np.random.default_rng(0)
+
+    def reviews(n: int) -> np.ndarray:
+        out = np.empty(n, dtype=object)
+        for i in range(n):
+            out[i] = [int(w) for w in rng.integers(1, 400, size=int(rng.integers(4, 30)))]
+        return out
+
+    labels = lambda n: (np.arange(n) % 2).astype("int64")  # noqa: E731
+    np.savez(
+        path,
+        x_train=reviews(n_train),
+        y_train=labels(n_train),
+        x_test=reviews(n_test),
+        y_test=labels(n_test),
+    )
+
+
+def test_a_local_imdb_npz_is_read_as_keras_reads_it(tmp_path: Path) -> None:
+    from search.data.imdb import read_imdb_npz
+
+    path = tmp_path / "some where" / "imdb copy.npz"
+    path.parent.mkdir()
+    _imdb_npz(path)
+    (x_train, y_train), (x_test, _) = read_imdb_npz(str(path), num_words=100)
+    with np.load(path, allow_pickle=True) as f:
+        raw = f["x_train"]
+    order = np.arange(len(raw))
+    np.random.RandomState(113).shuffle(order)
+    first = raw[order[0]]
+    assert x_train[0] == [1] + [w + 3 if w + 3 < 100 else 2 for w in first]
+    assert max(max(r) for r in x_train + x_test) < 100 and len(y_train) == 120
+
+
+def test_run_with_data_pointing_at_a_local_imdb_npz_trains(cli, study_file, tmp_path: Path) -> None:
+    path = tmp_path / "imdb.npz"
+    _imdb_npz(path, 200, 60)
+    r = cli("run", str(study_file()), "--data", str(path), "--trials", "2")
+    assert r.code == 0, r.err
+    assert "keras.datasets.imdb" in r.out
+    import optuna
+
+    study = optuna.load_study(study_name="tiny", storage="sqlite:///tiny.db")
+    assert (
+        len(
+            study.get_trials(
+                states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+            )
+        )
+        == 2
+    )

@@ -158,3 +158,26 @@ def test_two_workers_finish_a_shared_study(storage: str, tmp_path: Path) -> None
 def test_worker_needs_an_existing_study(cli, tmp_path: Path) -> None:
     r = cli("worker", "nope", "--storage", f"sqlite:///{tmp_path / 'none.db'}")
     assert r.code == 1 and "no such database file" in r.err
+
+
+def test_sigkill_then_an_immediate_rerun_completes_the_budget(tmp_path: Path) -> None:
+    """The killed run's trial is reclaimed at once (its process is gone from this machine),
+    not left RUNNING until a heartbeat grace period, here a minute, runs out."""
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    text = study_text("k", url, n_trials=3, max_epochs=15).replace(
+        "grace_period = 4", "grace_period = 60"
+    )
+    (tmp_path / "s.toml").write_text(text)
+    run = hpsearch("run", "s.toml", cwd=tmp_path)
+    _wait_for(lambda: _running_trial_of(url, "k", run.pid) is not None)
+    killed = _running_trial_of(url, "k", run.pid)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    again = hpsearch("run", "s.toml", cwd=tmp_path)
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err[-2000:]
+    study = optuna.load_study(study_name="k", storage=url)
+    lost = study.trials[killed]  # type: ignore[index]
+    assert lost.state == optuna.trial.TrialState.FAIL
+    assert lost.user_attrs["stop_reason"] == "worker lost"
+    assert states(url, "k") == {"COMPLETE": 3, "FAIL": 1}
