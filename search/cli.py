@@ -593,6 +593,14 @@ def export(
     default = "train_best.py" if fmt == "script" else "train_best.json"
     path, config = run_export(storage, study, number, Path(output or default), fmt, force)
     out.print(f"wrote {path}: trial {config['trial']} of {config['study']} ({config['space']})")
+    again = config.get("reevaluated")
+    if again:
+        sem = "" if again["standard_error"] is None else f" ± {again['standard_error']:.4f}"
+        out.print(
+            f"  {config['metric']} {again['mean']:.4f}{sem} over {again['runs']} re-evaluation "
+            f"runs (search run {fmt(config['value'])}); --refit trains "
+            f"{config['refit_epochs']} epochs on training + validation data"
+        )
 
 
 def _print_trials(rows: list[dict[str, Any]], title: str) -> None:

@@ -237,6 +237,7 @@ def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str
         },
         "threads": dict(trial.user_attrs.get("threads", {})),
         "refit_epochs": refit_epochs(study, trial, url),
+        "reevaluated": reevaluated(study, trial, url),
         "training": {
             "monitor": cfg.monitor,
             "direction": cfg.objective.resolved_direction(),
@@ -259,6 +260,28 @@ def refit_epochs(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str)
     runs = Selection(url).runs(study.study_name).get(trial.number, [])
     epochs = sorted([int(trial.user_attrs.get("best_epoch", 1))] + [r.best_epoch for r in runs])
     return max(1, epochs[len(epochs) // 2])
+
+
+def reevaluated(
+    study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str
+) -> dict[str, Any] | None:
+    """The trial's re-evaluated validation numbers (mean, standard error, runs), if any."""
+    from search.selection import Selection, summarize
+    from search.tradeoff import Candidate
+
+    runs = Selection(url).runs(study.study_name).get(trial.number, [])
+    if not runs:
+        return None
+    measure = study.user_attrs.get("hpsearch:config", {}).get("tradeoff", {}).get("gap", "accuracy")
+    point = Candidate(trial.number, "complete", value_of(trial) or 0.0, 0.0, 0, 0, "", {}, False)
+    f = summarize(point, runs, measure)
+    return {
+        "mean": f.mean,
+        "standard_error": f.sem,
+        "runs": len(runs),
+        "values": [r.value for r in runs],
+        "gap": f.gap,
+    }
 
 
 def prepare_space(cfg: StudyConfig) -> Space:

@@ -18,6 +18,23 @@ TINY = (
     "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nbatch_size = [64]\n"
 )
 
+BAD_SUGGEST = """
+from search.knobs import TRAINING_BASELINE
+BASELINE = dict(TRAINING_BASELINE)
+def suggest(trial):
+    return {"x": 1 / 0}
+def build_model(params, data):
+    return None
+"""
+BAD_BUILD = """
+from search.knobs import TRAINING_BASELINE
+BASELINE = dict(TRAINING_BASELINE)
+def suggest(trial):
+    return {"w": trial.suggest_int("w", 1, 3), **TRAINING_BASELINE}
+def build_model(params, data):
+    return "a model"
+"""
+
 # (what is wrong, study file text or None, command line, exit status, message)
 CASES: list[tuple[str, str | None, list[str], int, str]] = [
     ("malformed TOML", BASE + "[budget\n", ["run", "s.toml"], 2, "s.toml: not valid TOML"),
@@ -221,6 +238,67 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         "--host 0.0.0.0 would expose the dashboard beyond this machine",
     ),
     (
+        "a space whose suggest() raises",
+        BASE.replace('"lstm_dropout"', '"bad_suggest.py"'),
+        ["run", "s.toml"],
+        2,
+        "space 'bad_suggest': suggest() raised ZeroDivisionError: division by zero; fix the "
+        "space's code",
+    ),
+    (
+        "a space whose build_model() returns no model",
+        BASE.replace('"lstm_dropout"', '"bad_build.py"') + TINY.split("[ranges]")[0],
+        ["run", "s.toml"],
+        2,
+        "space 'bad_build': build_model() returned str; it must return a keras.Model",
+    ),
+    (
+        "a range reaching outside the space's own bounds",
+        BASE + TINY + "dropout = { low = 1.5, high = 2.0 }\n",
+        ["run", "s.toml"],
+        2,
+        "s.toml: ranges.dropout = {low = 1.5, high = 2.0} reaches outside what space "
+        "'lstm_dropout' declares; allowed: within [0, 0.6]",
+    ),
+    (
+        "a choice the space does not offer",
+        BASE + TINY.replace("batch_size = [64]", "batch_size = [0]"),
+        ["run", "s.toml"],
+        2,
+        "s.toml: ranges.batch_size has choice 0 outside what space 'lstm_dropout' declares; "
+        "allowed: {32, 64, 128, 256}",
+    ),
+    (
+        "resuming a study with other settings",
+        BASE + TINY.replace("max_epochs = 1", "max_epochs = 2"),
+        ["run", "s.toml"],
+        2,
+        "study 'base' in sqlite:///store.db was created with other settings "
+        "(budget.max_epochs: 1 -> 2); resume it with the same study file",
+    ),
+    (
+        "a listing of a database that is not an Optuna store",
+        None,
+        ["studies", "--storage", "sqlite:///plain.db"],
+        1,
+        "storage 'sqlite:///plain.db': plain.db is not an hpsearch/Optuna store (no Optuna "
+        "tables); allowed: a store written by `hpsearch run` or Optuna (nothing was changed)",
+    ),
+    (
+        "an unknown database driver",
+        None,
+        ["studies", "--storage", "foo://host/db"],
+        1,
+        "storage 'foo://host/db' cannot be used: Can't load plugin: sqlalchemy.dialects:foo",
+    ),
+    (
+        "an export into a folder that does not exist",
+        None,
+        ["export", "base", "--storage", "sqlite:///store.db", "-o", "missing/x.py"],
+        2,
+        "-o missing/x.py: folder missing does not exist; create it first",
+    ),
+    (
         "an export over an existing file",
         None,
         ["export", "base", "--storage", "sqlite:///store.db", "-o", "s.toml"],
@@ -267,6 +345,11 @@ def test_bad_input_is_one_line_and_changes_nothing(
     (tmp_path / "stars.csv").write_text("text,label\n" + "good,1\nbad,3\n" * 10)
     (tmp_path / "notext.csv").write_text("review,label\n" + "good,1\nbad,0\n" * 10)
     (tmp_path / "notes.txt").write_text("not a database")
+    (tmp_path / "bad_suggest.py").write_text(BAD_SUGGEST)
+    (tmp_path / "bad_build.py").write_text(BAD_BUILD)
+    with sqlite3.connect(tmp_path / "plain.db") as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS notes (x TEXT)")
+    plain = (tmp_path / "plain.db").read_bytes()
     if text is not None:
         (tmp_path / "s.toml").write_text(text)
     else:
@@ -280,6 +363,7 @@ def test_bad_input_is_one_line_and_changes_nothing(
     assert message in err
     assert "Traceback" not in err
     assert _dump(tmp_path / "store.db") == before
+    assert (tmp_path / "plain.db").read_bytes() == plain
     assert not (tmp_path / "nowhere").exists() and not (tmp_path / "hpsearch.db").exists()
 
 
