@@ -598,7 +598,7 @@ def export(
         sem = "" if again["standard_error"] is None else f" ± {again['standard_error']:.4f}"
         out.print(
             f"  {config['metric']} {again['mean']:.4f}{sem} over {again['runs']} re-evaluation "
-            f"runs (search run {fmt(config['value'])}); --refit trains "
+            f"runs (search run {config['value']:.4f}); --refit trains "
             f"{config['refit_epochs']} epochs on training + validation data"
         )
 

@@ -76,7 +76,7 @@ def toml_value(v: Any) -> str:
 
 @st.composite
 def study_files(draw: st.DrawFn) -> str:
-    top = {
+    top: dict[str, Any] = {
         "name": draw(st.one_of(st.just("fz"), st.text(alphabet="ab[]/'\" ", max_size=6))),
         "space": draw(st.sampled_from([TINY, TINY, "lstm_dropuot", "", "pkg.nope"])),
         "storage": draw(
