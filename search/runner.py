@@ -350,9 +350,15 @@ def check_definition(study: optuna.Study, prep: Prepared) -> None:
     """A study name is bound to its definition: resuming it with another space, dataset,
     objective, ranges, strategies or training settings is refused, naming what differs."""
     raw = study.user_attrs.get("hpsearch:config")
+    cfg = prep.cfg
+    space = study.user_attrs.get("hpsearch:space")
+    if space is not None and space != prep.space.name:
+        raise StorageError(
+            f"study {cfg.name!r} in {cfg.storage} was created with space {space!r}, not "
+            f"{prep.space.name!r}; pick another study name"
+        )
     if not isinstance(raw, dict):
         return
-    cfg = prep.cfg
     try:
         stored = StudyConfig.from_dict(raw, source=f"study {cfg.name!r}")
     except HpsearchError:

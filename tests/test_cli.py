@@ -137,6 +137,39 @@ def test_study_name_reused_with_another_space_is_refused(cli, study_file) -> Non
     assert r.code == 1 and "was created with space 'lstm_dropout', not 'lstm_l1l2'" in r.err
 
 
+def test_a_study_reused_with_other_settings_names_what_differs(cli, study_file) -> None:
+    text = (
+        'name = "same"\nspace = "lstm_dropout"\nbaseline = false\n'
+        "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 6\n"
+        "[selection]\nfinalists = 0\n"
+        "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nbatch_size = [32]\n"
+    )
+    assert cli("run", str(study_file(text))).code == 0
+    before = Path("hpsearch.db").read_bytes()
+    other = text.replace("samples = 60", "samples = 80").replace("[32]", "[64]")
+    r = cli("run", str(study_file(other, name="b.toml")))
+    assert r.code == 2 and r.err.count("\n") == 1
+    assert "dataset.samples: 60 -> 80" in r.err and "ranges.batch_size" in r.err
+    assert Path("hpsearch.db").read_bytes() == before
+    # Only the budget may change when resuming.
+    more = cli("run", str(study_file(text.replace("n_trials = 1", "n_trials = 2"), "c.toml")))
+    assert more.code == 0, more.err
+
+
+def test_names_with_brackets_print_as_written(cli, study_file) -> None:
+    for name in ("x[/]y", "cnn[sweep]"):
+        text = (
+            f'name = {json.dumps(name)}\nspace = "lstm_dropout"\nbaseline = false\n'
+            "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 6\n[selection]\nfinalists = 0\n"
+            "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nbatch_size = [32]\n"
+        )
+        assert cli("run", str(study_file(text))).code == 0
+    listed = cli("studies")
+    assert listed.code == 0, listed.err
+    assert "x[/]y" in listed.out and "cnn[sweep]" in listed.out
+    assert "cnn[sweep]" in cli("trials", "cnn[sweep]").out
+
+
 def test_spaces_lists_parameters_derived_from_suggest(cli) -> None:
     r = cli("spaces")
     assert r.code == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from search.config import DatasetConfig
 from search.data.base import Dataset
+from search.errors import DataError
 
 
 def load_dataset(cfg: DatasetConfig, seed: int) -> Dataset:
@@ -21,14 +22,29 @@ def load_dataset(cfg: DatasetConfig, seed: int) -> Dataset:
     if cfg.kind == "synthetic":
         from search.data.synthetic import load_synthetic
 
-        return load_synthetic(cfg, seed)
-    if cfg.kind == "imdb":
+        data = load_synthetic(cfg, seed)
+    elif cfg.kind == "imdb":
         from search.data.imdb import load_imdb
 
-        return load_imdb(cfg, seed)
-    from search.data.text import load_text
+        data = load_imdb(cfg, seed)
+    else:
+        from search.data.text import load_text
 
-    return load_text(cfg, seed)
+        data = load_text(cfg, seed)
+    return checked(data, cfg)
+
+
+def checked(data: Dataset, cfg: DatasetConfig) -> Dataset:
+    """Every kind of dataset: both splits hold rows of both classes, or one DataError line."""
+    for name, y in (("training", data.y_train), ("validation", data.y_val)):
+        if len(set(y.tolist())) < 2:
+            raise DataError(
+                f"dataset ({data.description}): the {name} split holds {len(y)} rows "
+                f"of {len(set(y.tolist()))} class(es) at validation_split = "
+                f"{cfg.validation_split}; allowed: more rows, or a split that leaves both "
+                "classes on each side"
+            )
+    return data
 
 
 __all__ = ["Dataset", "load_dataset"]
