@@ -658,10 +658,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def root_fault(exc: BaseException) -> BaseException:
+    """The fault behind an exception: libraries re-raise their own errors while handling a
+    disk or database failure (Optuna's trial bookkeeping, for one), so the chain of causes is
+    searched for an ``OSError`` or a database error first."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    for e in seen:
+        module = type(e).__module__.split(".")[0]
+        if isinstance(e, OSError) or module in ("sqlalchemy", "sqlite3", "psycopg"):
+            return e
+    return exc
+
+
 def unexpected(exc: BaseException) -> str:
     """One line for an exception no check anticipated, naming whose fault it is."""
     import errno
 
+    exc = root_fault(exc)
     reason = " ".join(str(exc).split())[:300] or type(exc).__name__
     if isinstance(exc, OSError):
         what = {

@@ -20,7 +20,7 @@ def test_shipped_study_files_load_and_round_trip(path: Path) -> None:
 def test_round_trip_keeps_every_section(study_file) -> None:
     cfg = load_study_file(study_file())
     d = cfg.to_dict()
-    assert d["ranges"]["lstm_units"] == {"low": 4.0, "high": 100.0}
+    assert d["ranges"]["lstm_units"] == {"low": 16.0, "high": 100.0}
     assert d["ranges"]["batch_size"] == {"choices": [32, 64]}
     assert d["pruner"] == {"name": "median", "n_startup_trials": 1, "n_warmup_steps": 0}
     assert StudyConfig.from_dict(d, source=cfg.source) == cfg
