@@ -198,6 +198,15 @@ def dataset_config(args: argparse.Namespace) -> DatasetConfig:
     )
 
 
+def baseline_params(args: argparse.Namespace, space: Space) -> dict[str, Any]:
+    """The article's settings, with a vocabulary size or length fixed on the command line."""
+    params = dict(space.baseline)
+    for knob, value in (("num_words", args.num_words), ("maxlen", args.maxlen)):
+        if value is not None and knob in params:
+            params[knob] = value
+    return params
+
+
 def setting_data(data: Dataset, params: dict[str, Any]) -> Dataset:
     """The benchmark's arrays cut to a configuration's vocabulary size and length."""
     return data.restrict(*setting.of(params))
@@ -325,10 +334,11 @@ def run_baseline(args: argparse.Namespace, seed: int, space: Space, data: Datase
     settings = settings_for(cfg)
     ledger = Ledger(10**9)
     started = time.perf_counter()
-    data = setting_data(data, space.baseline)
-    model = build(space.baseline, space, data, seed)
+    params = baseline_params(args, space)
+    data = setting_data(data, params)
+    model = build(params, space, data, seed)
     stopper = early_stopping(settings)
-    history = fit(model, space.baseline, data, settings, [stopper]).history
+    history = fit(model, params, data, settings, [stopper]).history
     for v in history["val_accuracy"]:
         ledger.epoch(v)
     seconds = time.perf_counter() - started
@@ -342,7 +352,7 @@ def run_baseline(args: argparse.Namespace, seed: int, space: Space, data: Datase
         len(ledger.curve),
         seconds,
         None,
-        dict(space.baseline),
+        params,
     )
 
 
@@ -392,7 +402,8 @@ def overhead(
         budget=BudgetConfig(n_trials=1, max_epochs=epochs),
         early_stopping=EarlyStoppingConfig(patience=epochs),
     )
-    data = setting_data(data, space.baseline)
+    params = baseline_params(args, space)
+    data = setting_data(data, params)
     plain_runs: list[float] = []
     eval_runs: list[float] = []
     hp_runs: list[float] = []
@@ -407,16 +418,16 @@ def overhead(
                 # The honest gap's cost alone: the same fit plus the inference-mode pass over
                 # a training subsample as large as the validation split, every epoch.
                 clock = EpochClock()
-                model = build(space.baseline, space, data, 0)
-                fit(model, space.baseline, data, settings_for(cfg), [train_eval(data, 0), clock])
+                model = build(params, space, data, 0)
+                fit(model, params, data, settings_for(cfg), [train_eval(data, 0), clock])
                 eval_runs.append(statistics.median(clock.cycles()))
                 continue
             if which == "plain":
                 clock = EpochClock()
                 settings = settings_for(cfg)
                 started = time.perf_counter()
-                model = build(space.baseline, space, data, 0)
-                fit(model, space.baseline, data, settings, [clock])
+                model = build(params, space, data, 0)
+                fit(model, params, data, settings, [clock])
                 plain_trials.append(time.perf_counter() - started)
                 plain_runs.append(statistics.median(clock.cycles()))
                 warmups.append(clock.warmup() / plain_trials[-1])
@@ -565,7 +576,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.smoke:
         args.seeds, args.epoch_budget, args.max_epochs, args.max_samples = 1, 3, 2, 120
-        args.maxlen, args.num_words, args.overhead_epochs, args.overhead_repeats = 24, 400, 2, 1
+        args.maxlen, args.num_words, args.overhead_epochs, args.overhead_repeats = 50, 1000, 2, 1
     space = load_space(args.space)
     probe = setting.pin(study_config(args, "probe", 0, "sqlite://", "random", "none"), space)
     data = load_dataset(setting.ceiling(probe, space).dataset, seed=0)
