@@ -294,7 +294,7 @@ def render_script(config: dict[str, Any], build_model: Callable[..., Any]) -> st
     from search.data import synthetic
 
     parts = [
-        _HEADER.replace("__THREADS__", _literal(config["threads"])),
+        _HEADER.replace("__THREADS__", _literal(config.get("threads", {}))),
         "CONFIG = " + _literal({k: v for k, v in config.items() if k != "params"}),
         "",
         "# The chosen hyperparameters.",

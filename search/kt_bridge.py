@@ -45,7 +45,9 @@ class OptunaStyleHP:
         self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
     ) -> int:
         self.distributions[name] = IntDistribution(low, high, step=step, log=log)
-        return int(self.hp.Int(name, low, high, step=step, sampling="log" if log else "linear"))
+        # KerasTuner reads a log-scale step as a multiplier, and wants none to mean "any".
+        sampling = "log" if log else "linear"
+        return int(self.hp.Int(name, low, high, step=None if log else step, sampling=sampling))
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
         self.distributions[name] = CategoricalDistribution(list(choices))

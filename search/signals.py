@@ -4,6 +4,12 @@ The first SIGINT or SIGTERM (a cluster scheduler's preemption) raises KeyboardIn
 the training loop: the running trial is recorded as failed ("interrupted"), its budget slot
 is released, and the process exits 130. A second signal while that happens exits at once;
 the heartbeat then fails the trial and a later run retries it.
+
+While a model trains, the first signal is not raised where it lands: Keras and TensorFlow
+have code that catches everything (bare ``except:`` around graph tracing, for one) and would
+swallow it, and the run would go on. Inside :func:`deferred` the handler only records the
+signal, and :class:`~search.trial.StopOnSignal` raises it at the next batch or epoch
+boundary, from our own code.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ def interruptible() -> Iterator[None]:
         seen += 1
         if seen > 1:
             os._exit(INTERRUPTED)
+        if _state["deferring"]:
+            _state["pending"] = True
+            return
         raise KeyboardInterrupt
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -39,3 +48,24 @@ def interruptible() -> Iterator[None]:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+_state = {"deferring": False, "pending": False}
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """While training: a first signal is recorded, and raised by :func:`raise_pending`."""
+    _state["deferring"] = True
+    try:
+        yield
+        raise_pending()
+    finally:
+        _state["deferring"] = False
+
+
+def raise_pending() -> None:
+    """Raise the KeyboardInterrupt a signal left pending (a safe point: our own code)."""
+    if _state["pending"]:
+        _state["pending"] = False
+        raise KeyboardInterrupt

@@ -290,13 +290,6 @@ def check_ranges(space: Space, ranges: dict[str, RangeOverride], where: str) -> 
                     )
             continue
         assert override.low is not None and override.high is not None
-        for bound in (override.low, override.high):
-            if isinstance(dist, FloatDistribution | IntDistribution) and not within(dist, bound):
-                raise ConfigError(
-                    f"{where}: {key} = {{low = {override.low!r}, high = {override.high!r}}} "
-                    f"reaches outside what space {space.name!r} declares; allowed: within "
-                    f"{params[pname].range_text()}"
-                )
         if isinstance(dist, CategoricalDistribution):
             raise ConfigError(
                 f"{where}: {key} is categorical; allowed: choices = [...], not low/high"
@@ -309,6 +302,13 @@ def check_ranges(space: Space, ranges: dict[str, RangeOverride], where: str) -> 
             raise ConfigError(
                 f"{where}: {key} is searched on a log scale; allowed: low > 0, got {override.low!r}"
             )
+        for bound in (override.low, override.high):
+            if isinstance(dist, FloatDistribution | IntDistribution) and not within(dist, bound):
+                raise ConfigError(
+                    f"{where}: {key} = {{low = {override.low!r}, high = {override.high!r}}} "
+                    f"reaches outside what space {space.name!r} declares; allowed: within "
+                    f"{params[pname].range_text()}"
+                )
 
 
 def outside_ranges(baseline: dict[str, Any], ranges: dict[str, RangeOverride]) -> list[str]:

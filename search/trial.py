@@ -26,6 +26,7 @@ from search.data import Dataset
 from search.data.base import subsample
 from search.errors import HpsearchError, TrialDiverged
 from search.knobs import make_optimizer
+from search.signals import deferred, raise_pending
 from search.spaces import Space
 from search.store import EpochLog
 from search.tradeoff import gaps_of
@@ -86,6 +87,20 @@ def compile_model(model: keras.Model, params: dict[str, Any]) -> keras.Model:
         optimizer=make_optimizer(params), loss="binary_crossentropy", metrics=["accuracy"]
     )
     return model
+
+
+class StopOnSignal(keras.callbacks.Callback):
+    """Raises a Ctrl-C/SIGTERM that arrived during training at the next batch or epoch
+    boundary (see :mod:`search.signals`: raised where it lands, Keras may swallow it)."""
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        raise_pending()
+
+    def on_test_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        raise_pending()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        raise_pending()
 
 
 class TrainEval(keras.callbacks.Callback):
@@ -209,6 +224,7 @@ def run_trial(
     recorder = EpochRecorder(log, settings.study_name, trial.number, settings.monitor, hook)
     stopper = early_stopping(settings)
     callbacks: list[keras.callbacks.Callback] = [
+        StopOnSignal(),
         train_eval(data, settings.study_seed),
         recorder,
         stopper,
@@ -217,7 +233,8 @@ def run_trial(
         callbacks.append(KerasPruningCallback(trial, settings.monitor))
     reason = "error"
     try:
-        fit(model, params, data, settings, callbacks)
+        with deferred():
+            fit(model, params, data, settings, callbacks)
         reason = "early-stopped" if stopper.stopped_epoch > 0 else "finished"
     except optuna.TrialPruned:
         reason = "pruned"

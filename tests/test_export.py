@@ -207,9 +207,9 @@ repeats = 1
 n_trials = 2
 max_epochs = 3
 [ranges]
-num_words = {{ low = 300, high = 1500 }}
-maxlen = [30, 80]
-bigram_buckets = [0, 500]
+num_words = {{ low = 1000, high = 1500 }}
+maxlen = [50, 100]
+bigram_buckets = [0, 20000]
 """
 
 

@@ -27,6 +27,9 @@ def test_each_optuna_suggestion_becomes_the_matching_keras_tuner_hyperparameter(
     units = bridge.suggest_int("units", 8, 64, step=8)
     opt = bridge.suggest_categorical("optimizer", ["adam", "sgd"])
     flag = bridge.suggest_categorical("flag", [True, False])
+    words = bridge.suggest_int("num_words", 1000, 40000, log=True)  # a log-scale integer
+    assert 1000 <= words <= 40000 and bridge.distributions["num_words"].log
+    del bridge.distributions["num_words"]
     space = {p.name: p for p in hp.space}
     assert isinstance(space["lr"], keras_tuner.engine.hyperparameters.Float)
     assert space["lr"].sampling == "log" and (space["lr"].min_value, space["lr"].max_value) == (

@@ -67,8 +67,8 @@ finalists = 0
 n_trials = 3
 max_epochs = 1
 [ranges]
-num_words = {{ low = 200, high = 900 }}
-maxlen = [20, 60]
+num_words = {{ low = 1000, high = 3000 }}
+maxlen = [50, 100]
 bigram_buckets = [0]
 hidden_units = [0]
 """
@@ -84,14 +84,14 @@ def test_trials_search_the_data_knobs_and_the_text_is_vectorized_once(
     settings = {(t.params["num_words"], t.params["maxlen"]) for t in trials[1:]}
     assert len(settings) == 2  # two random trials, two settings
     for words, length in settings:
-        assert 200 <= words <= 900 and length in (20, 60)
+        assert 1000 <= words <= 3000 and length in (50, 100)
     # The baseline (5000 words, 500 tokens) lies outside the ranges, so it is not trial 0.
     assert not trials[0].user_attrs.get("baseline", False)
     cache = tmp_path / "cache"
     files = sorted(cache.glob("*.npz"))
     assert len(files) == 1  # one vectorization, at the largest setting the ranges allow
     with np.load(files[0]) as arrays:
-        assert arrays["x_train"].shape[1] == 60 and len(arrays["vocabulary"]) <= 900
+        assert arrays["x_train"].shape[1] == 100 and len(arrays["vocabulary"]) <= 3000
     shown = cli("trials", "bag")
     assert "num_words=" in shown.out and "maxlen=" in shown.out
 
@@ -116,23 +116,23 @@ def test_a_study_file_value_pins_a_searched_knob(tmp_path: Path) -> None:
     space = load_space("bag_of_words")
     path = tmp_path / "s.toml"
     path.write_text(
-        'name = "p"\nspace = "bag_of_words"\n[dataset]\nsamples = 80\nnum_words = 120\n'
-        "maxlen = 12\n"
+        'name = "p"\nspace = "bag_of_words"\n[dataset]\nsamples = 80\nnum_words = 1200\n'
+        "maxlen = 100\n"
     )
     cfg = setting.pin(load_study_file(path), space)
-    assert cfg.ranges["num_words"] == RangeOverride(choices=(120,))
-    assert setting.searched(space, cfg.ranges) == {"num_words": 120, "maxlen": 12}
+    assert cfg.ranges["num_words"] == RangeOverride(choices=(1200,))
+    assert setting.searched(space, cfg.ranges) == {"num_words": 1200, "maxlen": 100}
     assert setting.pin(cfg, space) == cfg  # a stored, pinned config reads back unchanged
     both = load_study_file(path).replace(ranges={"maxlen": RangeOverride(low=50, high=100)})
     with pytest.raises(
-        ConfigError, match=r"dataset\.maxlen = 12 fixes what ranges\.maxlen narrows"
+        ConfigError, match=r"dataset\.maxlen = 100 fixes what ranges\.maxlen narrows"
     ):
         setting.pin(both, space)
     # A space that does not search them uses the dataset's values, as before.
     lstm = load_space("lstm_dropout")
     assert setting.searched(lstm, {}) == {}
     prep = prepare(load_study_file(path).replace(space="lstm_dropout"))
-    assert (prep.data.vocab_size, prep.data.maxlen) == (120, 12)
+    assert (prep.data.vocab_size, prep.data.maxlen) == (1200, 100)
 
 
 def test_the_largest_setting_follows_the_ranges() -> None:

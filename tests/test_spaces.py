@@ -104,7 +104,8 @@ def test_project_spaces_do_not_shadow_a_spaces_package() -> None:
     [
         (
             "lstm_dropuot",
-            "space 'lstm_dropuot' is unknown; allowed: cnn_lstm, lstm_dropout, lstm_l1l2",
+            "space 'lstm_dropuot' is unknown; allowed: bag_of_words, cnn_lstm, lstm_dropout, "
+            "lstm_l1l2, pooled",
         ),
         ("nowhere/x.py", "no such file"),
         ("no_such_pkg.mod", "cannot import it"),
@@ -144,7 +145,9 @@ def test_ranges_narrow_what_suggest_asks() -> None:
     [
         ({"dropuot": RangeOverride(low=0, high=1)}, "has no parameter 'dropuot'"),
         ({"optimizer": RangeOverride(low=0, high=1)}, "is categorical"),
-        ({"lstm_units": RangeOverride(low=1.5, high=9)}, "integer parameter"),
+        ({"lstm_units": RangeOverride(low=16.5, high=20)}, "integer parameter"),
+        ({"lstm_units": RangeOverride(low=2, high=20)}, "reaches outside what space"),
+        ({"optimizer": RangeOverride(choices=("adamw",))}, "has choice 'adamw' outside"),
         ({"learning_rate": RangeOverride(low=0.0, high=0.1)}, "log scale"),
     ],
 )

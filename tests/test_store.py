@@ -58,7 +58,12 @@ def test_checking_a_store_keeps_the_locks_of_connections_already_open(tmp_path: 
     writer.execute("INSERT INTO t VALUES (1)")
     writer.commit()
 
-    check_storage(url, create=False)  # in the writer's process, its connection open
+    # Both checks a command makes, in the writer's process with its connection open: is it an
+    # SQLite file, and does it hold Optuna's tables (here it does not).
+    check_storage(url, create=True)
+    from search.store import _sqlite_tables
+
+    assert _sqlite_tables(db) == {"t"}
 
     count = (
         f"import sqlite3; db = sqlite3.connect({str(db)!r}); "

@@ -118,7 +118,7 @@ def test_the_gap_uses_inference_mode_training_accuracy(study_file) -> None:
     the same rows with dropout off; the stored gap uses the latter."""
     text = (
         'name = "drop"\nspace = "bag_of_words"\nseed = 1\nbaseline = false\n'
-        "[dataset]\nsamples = 300\nnum_words = 80\nmaxlen = 16\n"
+        "[dataset]\nsamples = 300\nnum_words = 1000\nmaxlen = 50\n"
         '[sampler]\nname = "random"\n[pruner]\nname = "none"\n[selection]\nfinalists = 0\n'
         "[budget]\nn_trials = 1\nmax_epochs = 4\n"
         "[ranges]\ndropout = [0.9]\nbigram_buckets = [0]\nhidden_units = [0]\n"
