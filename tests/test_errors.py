@@ -335,20 +335,25 @@ def _dump(path: Path) -> list[str]:
         return list(conn.iterdump())
 
 
+def _inputs(folder: Path) -> None:
+    """The bad files the cases point at."""
+    (folder / "empty.csv").write_text("")
+    (folder / "stars.csv").write_text("text,label\n" + "good,1\nbad,3\n" * 10)
+    (folder / "notext.csv").write_text("review,label\n" + "good,1\nbad,0\n" * 10)
+    (folder / "notes.txt").write_text("not a database")
+    (folder / "bad_suggest.py").write_text(BAD_SUGGEST)
+    (folder / "bad_build.py").write_text(BAD_BUILD)
+    with sqlite3.connect(folder / "plain.db") as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS notes (x TEXT)")
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_is_one_line_and_changes_nothing(
     case, base_store: Path, tmp_path: Path, capsys
 ) -> None:
     _, text, args, status, message = case
     _copy_store(base_store, tmp_path / "store.db")
-    (tmp_path / "empty.csv").write_text("")
-    (tmp_path / "stars.csv").write_text("text,label\n" + "good,1\nbad,3\n" * 10)
-    (tmp_path / "notext.csv").write_text("review,label\n" + "good,1\nbad,0\n" * 10)
-    (tmp_path / "notes.txt").write_text("not a database")
-    (tmp_path / "bad_suggest.py").write_text(BAD_SUGGEST)
-    (tmp_path / "bad_build.py").write_text(BAD_BUILD)
-    with sqlite3.connect(tmp_path / "plain.db") as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS notes (x TEXT)")
+    _inputs(tmp_path)
     plain = (tmp_path / "plain.db").read_bytes()
     if text is not None:
         (tmp_path / "s.toml").write_text(text)
@@ -407,10 +412,7 @@ def write_catalogue() -> None:
                 for suffix in ("", "-wal", "-shm"):
                     (folder / f"store.db{suffix}").unlink(missing_ok=True)
                 _copy_store(folder / "base.db", folder / "store.db")
-                (folder / "empty.csv").write_text("")
-                (folder / "stars.csv").write_text("text,label\n" + "good,1\nbad,3\n" * 10)
-                (folder / "notext.csv").write_text("review,label\n" + "good,1\nbad,0\n" * 10)
-                (folder / "notes.txt").write_text("not a database")
+                _inputs(folder)
                 (folder / "s.toml").write_text(text or "")
                 err = io.StringIO()
                 with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
