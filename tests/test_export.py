@@ -44,6 +44,22 @@ def epochs_printed(stdout: str) -> dict[int, float]:
     }
 
 
+def assert_prints_the_stored_epochs(stdout: str, study: str, trial: int) -> None:
+    """The script printed every stored epoch's validation loss, to 1e-6."""
+    printed = epochs_printed(stdout)
+    with sqlite3.connect("hpsearch.db") as conn:
+        stored = dict(
+            conn.execute(
+                "SELECT epoch, val_loss FROM hpsearch_epochs "
+                "WHERE study_name = ? AND trial_number = ?",
+                (study, trial),
+            ).fetchall()
+        )
+    assert stored and printed.keys() == stored.keys()
+    for epoch, val_loss in stored.items():
+        assert printed[epoch] == pytest.approx(val_loss, abs=1e-6)
+
+
 STUDY = """
 name = {name}
 space = "lstm_dropout"
@@ -84,17 +100,7 @@ def test_exported_script_reproduces_the_trial_and_saves_a_text_model(
 
     done = run_script(script, "--output", "model.keras", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    printed = epochs_printed(done.stdout)
-    with sqlite3.connect("hpsearch.db") as conn:
-        stored = dict(
-            conn.execute(
-                "SELECT epoch, val_loss FROM hpsearch_epochs "
-                "WHERE study_name='ex' AND trial_number=1"
-            ).fetchall()
-        )
-    assert printed.keys() == stored.keys()
-    for epoch, val_loss in stored.items():
-        assert printed[epoch] == pytest.approx(val_loss, abs=1e-6)
+    assert_prints_the_stored_epochs(done.stdout, "ex", 1)
     assert "validation: loss=" in done.stdout and "test: loss=" in done.stdout
 
     import keras
@@ -229,21 +235,13 @@ def test_export_of_a_data_knob_trial_reproduces_in_a_clean_process_and_refits(
     # As a user runs it: a fresh process whose environment has no thread settings.
     done = run_script(tmp_path / "train_best.py", "--output", "m.keras", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    printed = epochs_printed(done.stdout)
+    assert_prints_the_stored_epochs(done.stdout, "bagx", 1)
     with sqlite3.connect("hpsearch.db") as conn:
-        stored = dict(
-            conn.execute(
-                "SELECT epoch, val_loss FROM hpsearch_epochs "
-                "WHERE study_name='bagx' AND trial_number=1"
-            ).fetchall()
-        )
         (params,) = conn.execute(
             "SELECT COUNT(*) FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id "
             "WHERE t.number = 1 AND p.param_name IN ('num_words', 'maxlen')"
         ).fetchone()
-    assert params == 2 and printed.keys() == stored.keys()
-    for epoch, val_loss in stored.items():
-        assert printed[epoch] == pytest.approx(val_loss, abs=1e-6)
+    assert params == 2
 
     # The final model: training + validation rows (192 + 48 of the 240 sampled).
     done = run_script(tmp_path / "train_best.py", "--refit", "--output", "f.keras", cwd=tmp_path)
