@@ -89,6 +89,22 @@ def test_second_load_comes_from_the_cache(monkeypatch: pytest.MonkeyPatch) -> No
         load_dataset(dataclasses.replace(cfg, maxlen=61), seed=0)
 
 
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_a_damaged_cache_file_is_rebuilt(tmp_path: Path, damage: str) -> None:
+    cfg = _csv_cfg(imdb_csv("train.csv"), max_samples=100)
+    first = load_dataset(cfg, seed=0)
+    (cached,) = (tmp_path / "cache").glob("*.npz")
+    data = cached.read_bytes()
+    cached.write_bytes(
+        {"garbage": b"not a zip file at all", "truncated": data[: len(data) // 2], "empty": b""}[
+            damage
+        ]
+    )
+    again = load_dataset(cfg, seed=0)
+    assert np.array_equal(first.x_train, again.x_train) and first.vocabulary == again.vocabulary
+    assert cached.read_bytes() == data  # rewritten whole
+
+
 def test_directory_layout(tmp_path: Path) -> None:
     root = tmp_path / "aclImdb"
     with imdb_csv("test.csv").open(newline="", encoding="utf-8") as fh:
