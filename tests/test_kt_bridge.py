@@ -28,7 +28,9 @@ def test_each_optuna_suggestion_becomes_the_matching_keras_tuner_hyperparameter(
     opt = bridge.suggest_categorical("optimizer", ["adam", "sgd"])
     flag = bridge.suggest_categorical("flag", [True, False])
     words = bridge.suggest_int("num_words", 1000, 40000, log=True)  # a log-scale integer
-    assert 1000 <= words <= 40000 and bridge.distributions["num_words"].log
+    assert 1000 <= words <= 40000 and bridge.distributions["num_words"] == IntDistribution(
+        1000, 40000, log=True
+    )
     del bridge.distributions["num_words"]
     space = {p.name: p for p in hp.space}
     assert isinstance(space["lr"], keras_tuner.engine.hyperparameters.Float)
