@@ -13,6 +13,7 @@ from optuna.distributions import FloatDistribution
 from search.selection import Finalist, Run, Selection, finalists_of, rank, summarize
 from search.store import EpochLog
 from search.tradeoff import Candidate, analyse
+from tests.conftest import REPO
 
 
 def _run(number: int, repeat: int, value: float, gap: float = 0.01, epoch: int = 2) -> Run:
@@ -98,9 +99,9 @@ def test_when_the_finalists_seeds_disagree_the_pick_is_ranked_by_mean(tmp_path: 
         assert conn.execute("SELECT COUNT(*) FROM hpsearch_selection").fetchone() == (4,)
 
 
-STUDY = """
+STUDY = f"""
 name = "sel"
-space = "lstm_dropout"
+space = "{REPO / "tests" / "spaces" / "tiny.py"}"
 seed = 6
 [dataset]
 samples = 120
@@ -116,9 +117,6 @@ repeats = 2
 [budget]
 n_trials = 3
 max_epochs = 2
-[ranges]
-lstm_units = {low = 16, high = 20 }
-embedding_dim = [16]
 """
 
 
