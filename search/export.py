@@ -31,8 +31,10 @@ from search.errors import ConfigError, StorageError
 from search.evaluate import chosen_params, chosen_trial
 from search.outputs import check_output
 from search.queries import best_trial, load, stored_config, value_of
+from search.selection import Run, Selection, summarize
 from search.spaces import Space, load_space
 from search.store import EpochLog
+from search.tradeoff import Candidate
 
 _HEADER = '''#!/usr/bin/env python3
 """Train the configuration an hpsearch study chose, without hpsearch.
@@ -219,6 +221,7 @@ def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str
     dataset = {k: v for k, v in dataclasses.asdict(vectorized).items() if v is not None}
     words, length = setting.of(params)
     ceiling_words, ceiling_length = vectorized.size()
+    runs = stored_runs(study, trial, url)
     es = cfg.early_stopping
     return {
         "study": study.study_name,
@@ -236,8 +239,8 @@ def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str
             "oov": 2 if vectorized.kind == "imdb" else 1,
         },
         "threads": dict(trial.user_attrs.get("threads", {})),
-        "refit_epochs": refit_epochs(study, trial, url),
-        "reevaluated": reevaluated(study, trial, url),
+        "refit_epochs": refit_epochs(trial, runs),
+        "reevaluated": reevaluated(study, trial, runs),
         "training": {
             "monitor": cfg.monitor,
             "direction": cfg.objective.resolved_direction(),
@@ -252,36 +255,31 @@ def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str
     }
 
 
-def refit_epochs(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str) -> int:
-    """How many epochs the final refit trains: the median best epoch of the trial's
-    re-evaluation runs (see :mod:`search.selection`), else the trial's own best epoch."""
-    from search.selection import Selection
+def stored_runs(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str) -> list[Run]:
+    """The trial's re-evaluation runs (see :mod:`search.selection`), read once."""
+    store = Selection(url)
+    try:
+        return store.runs(study.study_name).get(trial.number, [])
+    finally:
+        store.dispose()
 
-    runs = Selection(url).runs(study.study_name).get(trial.number, [])
+
+def refit_epochs(trial: optuna.trial.FrozenTrial, runs: list[Run]) -> int:
+    """How many epochs the final refit trains: the median best epoch of the trial's search
+    run and its re-evaluation runs."""
     epochs = sorted([int(trial.user_attrs.get("best_epoch", 1))] + [r.best_epoch for r in runs])
     return max(1, epochs[len(epochs) // 2])
 
 
 def reevaluated(
-    study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str
+    study: optuna.Study, trial: optuna.trial.FrozenTrial, runs: list[Run]
 ) -> dict[str, Any] | None:
     """The trial's re-evaluated validation numbers (mean, standard error, runs), if any."""
-    from search.selection import Selection, summarize
-    from search.tradeoff import Candidate
-
-    runs = Selection(url).runs(study.study_name).get(trial.number, [])
     if not runs:
         return None
     measure = study.user_attrs.get("hpsearch:config", {}).get("tradeoff", {}).get("gap", "accuracy")
     point = Candidate(trial.number, "complete", value_of(trial) or 0.0, 0.0, 0, 0, "", {}, False)
-    f = summarize(point, runs, measure)
-    return {
-        "mean": f.mean,
-        "standard_error": f.sem,
-        "runs": len(runs),
-        "values": [r.value for r in runs],
-        "gap": f.gap,
-    }
+    return summarize(point, runs, measure).record()
 
 
 def prepare_space(cfg: StudyConfig) -> Space:

@@ -167,13 +167,7 @@ def best_row(url: str, name: str) -> dict[str, Any]:
             log.dispose()
         if chosen is not None:
             best = study.get_trials(deepcopy=False)[chosen.number]
-            reevaluated = {
-                "mean": chosen.mean,
-                "standard_error": chosen.sem,
-                "runs": len(chosen.runs),
-                "gap": chosen.gap,
-                "values": [r.value for r in chosen.runs],
-            }
+            reevaluated = chosen.record()
     return {
         "study": name,
         "metric": study.user_attrs.get("hpsearch:metric", "value"),

@@ -19,7 +19,7 @@ import datetime as dt
 import math
 import statistics
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
@@ -60,6 +60,16 @@ class Finalist:
     mean: float | None
     sem: float | None
     gap: float | None
+
+    def record(self) -> dict[str, Any]:
+        """The re-evaluated numbers as plain values (``best --json``, exported configs)."""
+        return {
+            "mean": self.mean,
+            "standard_error": self.sem,
+            "runs": len(self.runs),
+            "values": [r.value for r in self.runs],
+            "gap": self.gap,
+        }
 
     @property
     def text(self) -> str:
