@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -553,8 +554,9 @@ def evaluate(study: str, storage: str, number: int | None) -> None:
     )
     out.print(
         f"  TEST (measured once, {e.test_size} reviews): accuracy {e.test_accuracy:.4f}, "
-        f"loss {e.test_loss:.4f}"
+        f"macro F1 {fmt(e.macro_f1)}, loss {e.test_loss:.4f}"
     )
+    out.print(textwrap.indent(e.confusion_text(), "    "))
 
 
 @cli.command()

@@ -25,8 +25,9 @@ from typing import Any, Union
 
 from search.errors import ConfigError
 
-METRICS = ("val_loss", "val_accuracy", "loss", "accuracy")
-"""What every trial's ``fit`` logs (the engine compiles with ``metrics=["accuracy"]``)."""
+METRICS = ("val_loss", "val_accuracy", "loss", "accuracy", "val_macro_f1", "macro_f1")
+"""What a trial's ``fit`` logs: loss and accuracy always, macro F1 when the objective is it
+(see :class:`search.trial.MacroF1`)."""
 
 DATASET_KINDS = ("imdb", "csv", "directory", "synthetic")
 # Keys that only make sense for some dataset kinds; the rest apply to all.

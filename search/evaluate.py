@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
@@ -33,6 +34,46 @@ class Evaluation:
     metric: str
     search_value: float | None
     retrained_value: float | None
+    classes: tuple[str, ...] = ("0", "1")
+    confusion: tuple[tuple[int, ...], ...] = ()
+    """Counts by (true class, predicted class), in ``classes`` order."""
+    macro_f1: float | None = None
+
+    def confusion_text(self) -> str:
+        """The confusion matrix as an aligned text table (rows: true class)."""
+        return confusion_table(self.classes, self.confusion)
+
+
+def confusion_matrix(y_true: np.ndarray, probabilities: np.ndarray, k: int) -> np.ndarray:
+    """Counts by (true class, predicted class); a sigmoid head's one column is P(class 1)."""
+    if probabilities.ndim == 1 or probabilities.shape[-1] == 1:
+        predicted = (probabilities.reshape(-1) > 0.5).astype(int)
+    else:
+        predicted = probabilities.argmax(axis=-1)
+    matrix = np.zeros((k, k), dtype=int)
+    np.add.at(matrix, (np.asarray(y_true, dtype=int).reshape(-1), predicted), 1)
+    return matrix
+
+
+def macro_f1_of(matrix: np.ndarray) -> float:
+    """The mean over classes of F1 = 2 TP / (2 TP + FP + FN); a class never true nor
+    predicted scores 0, as in Keras' ``F1Score``."""
+    tp = np.diag(matrix).astype(float)
+    denominator = 2 * tp + (matrix.sum(axis=0) - tp) + (matrix.sum(axis=1) - tp)
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    return float(f1.mean())
+
+
+def confusion_table(classes: tuple[str, ...], matrix: Any) -> str:
+    """Rows: true class; columns: predicted class."""
+    names = [str(c) for c in classes]
+    width = max(6, *(len(n) for n in names), *(len(str(v)) for row in matrix for v in row))
+    head = "true \\ predicted".ljust(width + 2) + " ".join(n.rjust(width) for n in names)
+    rows = [
+        names[i].ljust(width + 2) + " ".join(str(v).rjust(width) for v in row)
+        for i, row in enumerate(matrix)
+    ]
+    return "\n".join([head, *rows])
 
 
 def chosen_trial(study: optuna.Study, log: EpochLog, number: int | None) -> FrozenTrial:
@@ -80,15 +121,21 @@ def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
             "a test/ folder (directory) or dataset.test_samples (synthetic)"
         )
     settings = settings_for(cfg)
-    model = build(params, prep.space, data, int(trial.user_attrs["seed"]))
+    model = build(params, prep.space, data, int(trial.user_attrs["seed"]), settings.monitor)
     stopper = early_stopping(settings)
     # The same callbacks as the trial: its inference-mode evaluation creates dataset ops, which
     # moves TensorFlow's per-op seeds, so without it the epochs would shuffle differently.
     history = fit(model, params, data, settings, [train_eval(data, cfg.seed), stopper]).history
     values = history.get(settings.monitor, [])
     retrained = float(values[stopper.best_epoch]) if stopper.best_epoch < len(values) else None
-    loss, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
-    log.record_test(name, trial.number, float(loss), float(accuracy), len(data.y_test))
+    result = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0, return_dict=True)
+    loss, accuracy = float(result["loss"]), float(result["accuracy"])
+    matrix = confusion_matrix(
+        data.y_test, model.predict(data.x_test, batch_size=256, verbose=0), data.num_classes
+    )
+    macro_f1 = macro_f1_of(matrix)
+    confusion = {"classes": list(data.classes), "matrix": matrix.tolist()}
+    log.record_test(name, trial.number, loss, accuracy, len(data.y_test), macro_f1, confusion)
     log.dispose()
     return Evaluation(
         study=name,
@@ -100,4 +147,7 @@ def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
         metric=settings.monitor,
         search_value=trial.values[0] if trial.values else None,
         retrained_value=retrained,
+        classes=data.classes,
+        confusion=tuple(tuple(int(v) for v in row) for row in matrix),
+        macro_f1=macro_f1,
     )

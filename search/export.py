@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import sys
 from pathlib import Path
@@ -104,10 +105,10 @@ def load_data(data_path: str | None, test_path: str | None) -> SimpleNamespace:
             train = read_csv(root, d["text_column"], d["label_column"])
             test_file = test_path or d.get("test_path")
             columns = (d["text_column"], d["label_column"])
-            test = read_csv(Path(test_file), *columns) if test_file else None
+            test = read_csv(Path(test_file), *columns, train[2]) if test_file else None
         else:
             train = read_folder(root / "train")
-            test = read_folder(root / "test") if (root / "test").is_dir() else None
+            test = read_folder(root / "test", train[2]) if (root / "test").is_dir() else None
         arrays = vectorize_reviews(train, test, d["num_words"], *common, d.get("max_samples"), seed)
         vocab_size = len(arrays["vocabulary"])
     # The trial's own vocabulary size and length, cut from the arrays vectorized above.
@@ -115,13 +116,22 @@ def load_data(data_path: str | None, test_path: str | None) -> SimpleNamespace:
     vocab_size = min(s["num_words"], vocab_size)
     arrays = restrict_arrays(arrays, vocab_size, s["maxlen"], s["oov"])
     vocabulary = arrays.get("vocabulary")
+    classes = [str(c) for c in arrays.get("classes", ["0", "1"])]
+    if CONFIG["classes"] is not None and classes != CONFIG["classes"]:
+        raise DataError(f"the data holds classes {classes}; the study had {CONFIG['classes']}")
     return SimpleNamespace(
         x_train=arrays["x_train"], y_train=arrays["y_train"],
         x_val=arrays["x_val"], y_val=arrays["y_val"],
         x_test=arrays.get("x_test"), y_test=arrays.get("y_test"),
         vocab_size=vocab_size, maxlen=s["maxlen"],
         vocabulary=None if vocabulary is None else [str(w) for w in vocabulary],
+        classes=classes, num_classes=len(classes),
     )
+
+
+def show(name: str, result: dict[str, float]) -> None:
+    keys = ["loss", "accuracy"] + sorted(set(result) - {"loss", "accuracy"})
+    print(f"{name}: " + " ".join(f"{k}={float(result[k])!r}" for k in keys if k in result))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -144,7 +154,8 @@ def main(argv: list[str] | None = None) -> None:
     data = load_data(args.data, args.test_data)
     settings = SimpleNamespace(**{**CONFIG["training"], "max_epochs": args.epochs})
     seed_everything(CONFIG["trial_seed"])
-    model = compile_model(build_model(PARAMS, data), PARAMS)
+    model = compile_model(build_model(PARAMS, data), PARAMS, settings.monitor)
+    batches = dict(batch_size=256, verbose=0, return_dict=True)
     if args.refit:
         x = np.concatenate([data.x_train, data.x_val])
         y = np.concatenate([data.y_train, data.y_val])
@@ -157,15 +168,18 @@ def main(argv: list[str] | None = None) -> None:
         callbacks = [train_eval(data, CONFIG["study_seed"]), PrintEpoch(), stopper]
         fit(model, PARAMS, data, settings, callbacks)
         print(f"best epoch: {stopper.best_epoch + 1}")
-        val_loss, val_acc = model.evaluate(data.x_val, data.y_val, batch_size=256, verbose=0)
-        print(f"validation: loss={val_loss!r} accuracy={val_acc!r}")
+        show("validation", model.evaluate(data.x_val, data.y_val, **batches))
     if data.x_test is not None:
-        test_loss, test_acc = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
-        print(f"test: loss={test_loss!r} accuracy={test_acc!r}")
+        show("test", model.evaluate(data.x_test, data.y_test, **batches))
     if data.vocabulary is not None:
         model = raw_text_model(model, data.vocabulary, data.maxlen)
     model.save(args.output)
-    print(f"saved {args.output}")
+    # The class names, beside the model: its output columns are P(class) in this order (one
+    # sigmoid column, P(classes[1]), for two classes).
+    names = Path(str(args.output) + ".classes.json")
+    names.write_text(json.dumps({"classes": data.classes, "study": CONFIG["study"],
+                                 "trial": CONFIG["trial"]}, indent=1) + "\\n")
+    print(f"saved {args.output} (class names in {names})")
 
 
 if __name__ == "__main__":
@@ -190,7 +204,9 @@ def engine_functions() -> list[Callable[..., Any]]:
         base.restrict_arrays,
         base.stratified_split,
         base.subsample,
-        base.binary_labels,
+        base.class_order,
+        base.class_labels,
+        base.check_split,
         text.read_csv,
         text.read_folder,
         text.fit_vectorizer,
@@ -233,6 +249,7 @@ def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str
         "dataset": dataset,
         "study_seed": cfg.seed,
         "trial_seed": int(trial.user_attrs["seed"]),
+        "classes": study.user_attrs.get("hpsearch:dataset", {}).get("classes"),
         "setting": {
             "num_words": ceiling_words if words is None else words,
             "maxlen": ceiling_length if length is None else length,
@@ -289,7 +306,7 @@ def prepare_space(cfg: StudyConfig) -> Space:
 
 def render_script(config: dict[str, Any], build_model: Callable[..., Any]) -> str:
     """The standalone script's text for ``config`` and the space's ``build_model``."""
-    from search.data import synthetic
+    from search.data import base, synthetic, text
 
     parts = [
         _HEADER.replace("__THREADS__", _literal(config.get("threads", {}))),
@@ -299,6 +316,8 @@ def render_script(config: dict[str, Any], build_model: Callable[..., Any]) -> st
         "PARAMS = " + _literal(config["params"]),
         "",
         f"_SENTIMENT_TOKENS = {synthetic._SENTIMENT_TOKENS!r}",
+        f"BINARY_ALIASES = {base.BINARY_ALIASES!r}",
+        f"UNLABELLED = {text.UNLABELLED!r}",
         "",
     ]
     for fn in [*engine_functions(), build_model]:

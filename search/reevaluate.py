@@ -89,7 +89,7 @@ def reevaluate(
                 data = base.restrict(*setting.of(params))
                 seed = trial_seed(split_seed, number)
                 started = time.perf_counter()
-                model = build(params, prep.space, data, seed)
+                model = build(params, prep.space, data, seed, settings.monitor)
                 stopper, collect = early_stopping(settings), Collect()
                 # A diverged run keeps an empty value; the mean counts the runs that finished.
                 with contextlib.suppress(TrialDiverged):

@@ -65,6 +65,11 @@ def build_report(url: str, name: str) -> str:
         *optuna_figures(study),
     ]
     parts = [f"<h1>hpsearch study {html.escape(name)}</h1>", _summary(study, tradeoff, tests)]
+    if tradeoff.pick is not None and tests.get(tradeoff.pick.number, {}).get("test_confusion"):
+        parts.append(
+            f"<h2>Confusion matrix of trial {tradeoff.pick.number} on the TEST split (once)</h2>"
+        )
+        parts.append(confusion_html(tests[tradeoff.pick.number]["test_confusion"]))
     first = True
     for title, fig in sections:
         parts.append(f"<h2>{html.escape(title)}</h2>")
@@ -144,6 +149,7 @@ def _summary(study: optuna.Study, t: Tradeoff, tests: dict[int, dict[str, Any]])
             (
                 "TEST split (measured once)",
                 f"trial {t.pick.number}: test accuracy {r['test_accuracy']:.4f}, "
+                f"macro F1 {fmt(r.get('test_macro_f1'))}, "
                 f"test loss {r['test_loss']:.4f} on {r['test_size']} reviews",
             )
         )
@@ -151,6 +157,17 @@ def _summary(study: optuna.Study, t: Tradeoff, tests: dict[int, dict[str, Any]])
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in items
     )
     return f"<table>{rows}</table>"
+
+
+def confusion_html(confusion: dict[str, Any]) -> str:
+    """A stored confusion matrix (``{"classes", "matrix"}``) as an HTML table; rows: true."""
+    names = [html.escape(str(c)) for c in confusion["classes"]]
+    head = "<tr><th>true \\ predicted</th>" + "".join(f"<th>{n}</th>" for n in names) + "</tr>"
+    body = "".join(
+        f"<tr><th>{names[i]}</th>" + "".join(f"<td>{int(v)}</td>" for v in row) + "</tr>"
+        for i, row in enumerate(confusion["matrix"])
+    )
+    return f"<table class='confusion'>{head}{body}</table>"
 
 
 def _trial_table(study: optuna.Study, tests: dict[int, dict[str, Any]]) -> str:

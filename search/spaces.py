@@ -260,6 +260,14 @@ def check_build(space: Space, params: dict[str, Any], data: Any) -> None:
             f"space {space.name!r}: build_model() returned {type(model).__name__}; it must "
             "return a keras.Model"
         )
+    k = int(getattr(data, "num_classes", 2))
+    units = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
+    if units not in ((1, 2) if k == 2 else (k,)):
+        want = "Dense(1, sigmoid)" if k == 2 else f"Dense({k}, softmax)"
+        raise SpaceError(
+            f"space {space.name!r}: build_model() outputs {units} value(s) per review but the "
+            f"data has {k} classes; allowed: a {want} head (data.num_classes tells the space)"
+        )
     keras.backend.clear_session(free_memory=False)
 
 

@@ -13,6 +13,7 @@ commands need the database to exist already.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,10 @@ EPOCHS = sa.Table(
     # stores written before they were measured.
     sa.Column("train_eval_loss", sa.Float),
     sa.Column("train_eval_accuracy", sa.Float),
+    # Macro F1 (see search.trial.MacroF1), measured only in studies whose objective it is.
+    sa.Column("macro_f1", sa.Float),
+    sa.Column("val_macro_f1", sa.Float),
+    sa.Column("train_eval_macro_f1", sa.Float),
 )
 EPOCH_METRICS = (
     "loss",
@@ -49,8 +54,20 @@ EPOCH_METRICS = (
     "val_accuracy",
     "train_eval_loss",
     "train_eval_accuracy",
+    "macro_f1",
+    "val_macro_f1",
+    "train_eval_macro_f1",
 )
-ADDED_COLUMNS = {"hpsearch_epochs": ("train_eval_loss", "train_eval_accuracy")}
+ADDED_COLUMNS = {
+    "hpsearch_epochs": {
+        "train_eval_loss": "FLOAT",
+        "train_eval_accuracy": "FLOAT",
+        "macro_f1": "FLOAT",
+        "val_macro_f1": "FLOAT",
+        "train_eval_macro_f1": "FLOAT",
+    },
+    "hpsearch_test_results": {"test_macro_f1": "FLOAT", "test_confusion": "TEXT"},
+}
 """Columns added after a table first shipped: :meth:`EpochLog.create` adds them to old stores."""
 TEST_RESULTS = sa.Table(
     "hpsearch_test_results",
@@ -61,6 +78,9 @@ TEST_RESULTS = sa.Table(
     sa.Column("test_accuracy", sa.Float),
     sa.Column("test_size", sa.Integer),
     sa.Column("evaluated_at", sa.DateTime),
+    sa.Column("test_macro_f1", sa.Float),
+    # The confusion matrix as JSON: {"classes": [...], "matrix": [[...]]}, rows = true class.
+    sa.Column("test_confusion", sa.Text),
 )
 """Test-split numbers, kept apart from every validation number: written only by
 ``hpsearch evaluate``, read by nothing that ranks or picks trials."""
@@ -269,19 +289,33 @@ class EpochLog:
 
     def __init__(self, url: str) -> None:
         self.engine = engine_for(url)
+        self._present: dict[str, set[str]] = {}
+
+    def _columns(self, table: sa.Table) -> list[sa.Column[Any]]:
+        """The table's columns this store has: a store written by an older version lacks the
+        ones in ADDED_COLUMNS until a run migrates it, and reading never alters a store."""
+        if table.name not in self._present:
+            try:
+                have = {c["name"] for c in sa.inspect(self.engine).get_columns(table.name)}
+            except SQLAlchemyError:
+                have = set()
+            self._present[table.name] = have
+        have = self._present[table.name]
+        return [c for c in table.columns if c.name in have] or list(table.columns)
 
     def create(self) -> None:
         """Create hpsearch's tables, and add columns newer versions write to an older store
         (SQLAlchemy's ``create_all`` never alters an existing table; Alembic would be a whole
         migration framework for two nullable columns)."""
         METADATA.create_all(self.engine, tables=list(METADATA.sorted_tables))
+        self._present.clear()
         inspector = sa.inspect(self.engine)
         for table, columns in ADDED_COLUMNS.items():
             have = {c["name"] for c in inspector.get_columns(table)}
             with self.engine.begin() as conn:
-                for column in columns:
+                for column, kind in columns.items():
                     if column not in have:
-                        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} FLOAT"))
+                        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
 
     def record(
         self, study: str, trial_number: int, epoch: int, logs: dict[str, Any], seconds: float
@@ -301,7 +335,7 @@ class EpochLog:
 
     def history(self, study: str, trial_number: int | None = None) -> list[dict[str, Any]]:
         """Rows for a study (or one trial), ordered by trial then epoch."""
-        query = sa.select(EPOCHS).where(EPOCHS.c.study_name == study)
+        query = sa.select(*self._columns(EPOCHS)).where(EPOCHS.c.study_name == study)
         if trial_number is not None:
             query = query.where(EPOCHS.c.trial_number == trial_number)
         query = query.order_by(EPOCHS.c.trial_number, EPOCHS.c.epoch)
@@ -312,7 +346,14 @@ class EpochLog:
             return []  # a store written by plain Optuna has no epoch table
 
     def record_test(
-        self, study: str, trial_number: int, loss: float, accuracy: float, size: int
+        self,
+        study: str,
+        trial_number: int,
+        loss: float,
+        accuracy: float,
+        size: int,
+        macro_f1: float | None = None,
+        confusion: dict[str, Any] | None = None,
     ) -> None:
         """Store (or replace) one trial's test-split result."""
         self.create()
@@ -327,17 +368,23 @@ class EpochLog:
                     test_accuracy=_finite(accuracy),
                     test_size=size,
                     evaluated_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    test_macro_f1=_finite(macro_f1),
+                    test_confusion=None if confusion is None else json.dumps(confusion),
                 )
             )
 
     def test_results(self, study: str) -> dict[int, dict[str, Any]]:
         """Test-split results by trial number (empty when none were measured)."""
-        query = sa.select(TEST_RESULTS).where(TEST_RESULTS.c.study_name == study)
+        query = sa.select(*self._columns(TEST_RESULTS)).where(TEST_RESULTS.c.study_name == study)
         try:
             with self.engine.connect() as conn:
-                return {r.trial_number: dict(r._mapping) for r in conn.execute(query)}
+                rows = {r.trial_number: dict(r._mapping) for r in conn.execute(query)}
         except SQLAlchemyError:
             return {}
+        for row in rows.values():
+            if isinstance(row.get("test_confusion"), str):
+                row["test_confusion"] = json.loads(row["test_confusion"])
+        return rows
 
     def dispose(self) -> None:
         self.engine.dispose()

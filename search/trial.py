@@ -82,9 +82,46 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def compile_model(model: keras.Model, params: dict[str, Any]) -> keras.Model:
+class MacroF1(keras.metrics.F1Score):
+    """Macro-averaged F1 over the classes, from sparse labels: each class's F1 from the
+    epoch's true/false positive and false negative counts, then their plain mean (a rare
+    class counts as much as a common one). A row's prediction is its most probable class.
+
+    Keras' ``F1Score`` keeps those counts but wants one-hot labels and, on a one-unit sigmoid
+    head, scores the positive class alone; this feeds it one-hot labels and, for a sigmoid
+    head, the two columns ``[1 - p, p]``, so two classes get a true macro F1 too.
+    """
+
+    def __init__(self, name: str = "macro_f1", dtype: Any = None) -> None:
+        super().__init__(average="macro", threshold=None, name=name, dtype=dtype)
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        from keras import ops
+
+        y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
+        if y_pred.shape[-1] == 1:
+            y_pred = ops.concatenate([1.0 - y_pred, y_pred], axis=-1)
+        labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+        super().update_state(ops.one_hot(labels, y_pred.shape[-1]), y_pred, sample_weight)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "dtype": self.dtype}
+
+
+def compile_model(
+    model: keras.Model, params: dict[str, Any], monitor: str = "val_accuracy"
+) -> keras.Model:
+    """Compile with the chosen optimizer. The loss follows the model's head: one sigmoid unit
+    is binary cross-entropy, k softmax units sparse categorical cross-entropy (labels are
+    class indices). Accuracy always; macro F1 too when the study watches it."""
+    binary = model.output_shape[-1] == 1
+    metrics: list[Any] = ["accuracy"]
+    if monitor.endswith("macro_f1"):
+        metrics.append(MacroF1())
     model.compile(
-        optimizer=make_optimizer(params), loss="binary_crossentropy", metrics=["accuracy"]
+        optimizer=make_optimizer(params),
+        loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+        metrics=metrics,
     )
     return model
 
@@ -104,8 +141,8 @@ class StopOnSignal(keras.callbacks.Callback):
 
 
 class TrainEval(keras.callbacks.Callback):
-    """Training loss and accuracy in inference mode, every epoch: ``train_eval_loss`` and
-    ``train_eval_accuracy`` in the epoch's logs.
+    """Training loss and accuracy (and macro F1 when compiled) in inference mode, every
+    epoch: ``train_eval_loss``, ``train_eval_accuracy`` (``train_eval_macro_f1``) in the logs.
 
     Keras' own ``loss``/``accuracy`` are averaged over the epoch with dropout active, so a
     heavily regularized model looks as if it did not overfit. This evaluates the model as it
@@ -122,8 +159,9 @@ class TrainEval(keras.callbacks.Callback):
         if logs is None:
             return
         result = self.model.evaluate(self.x, self.y, batch_size=256, verbose=0, return_dict=True)
-        logs["train_eval_loss"] = float(result["loss"])
-        logs["train_eval_accuracy"] = float(result["accuracy"])
+        for key in ("loss", "accuracy", "macro_f1"):
+            if key in result:
+                logs[f"train_eval_{key}"] = float(result[key])
 
 
 def train_eval(data: Any, seed: int) -> TrainEval:
@@ -165,10 +203,12 @@ class EpochRecorder(keras.callbacks.Callback):
             )
 
 
-def build(params: dict[str, Any], space: Space, data: Dataset, seed: int) -> keras.Model:
+def build(
+    params: dict[str, Any], space: Space, data: Dataset, seed: int, monitor: str = "val_accuracy"
+) -> keras.Model:
     """A fresh, seeded session and the space's model, compiled with the chosen optimizer."""
     seed_everything(seed)
-    return compile_model(space.build_model(params, data), params)
+    return compile_model(space.build_model(params, data), params, monitor)
 
 
 def early_stopping(settings: TrainSettings) -> keras.callbacks.EarlyStopping:
@@ -218,7 +258,7 @@ def run_trial(
     seed = trial_seed(settings.study_seed, trial.number)
     trial.set_user_attr("seed", seed)
     trial.set_user_attr("worker", WORKER)
-    model = build(params, space, data, seed)
+    model = build(params, space, data, seed, settings.monitor)
     trial.set_user_attr("params_count", int(model.count_params()))
     trial.set_user_attr("threads", thread_settings())
     recorder = EpochRecorder(log, settings.study_name, trial.number, settings.monitor, hook)

@@ -1,4 +1,4 @@
-"""Search space: a bag of words (and hashed word pairs) -> Dropout -> [Dense] -> Dense(1, sigmoid).
+"""Search space: a bag of words (and hashed word pairs) -> Dropout -> [Dense] -> Dense head.
 
 A strong, fast family for small data, beyond the tutorial's: each review becomes the set of
 its words (multi-hot over the vocabulary), optionally with its adjacent word pairs hashed
@@ -47,6 +47,8 @@ def suggest(trial: optuna.Trial) -> dict[str, Any]:
 def build_model(params: dict[str, Any], data: Any) -> keras.Model:
     from keras import ops
 
+    # The head follows the data: one sigmoid unit for two classes, softmax over k otherwise.
+    units, activation = (1, "sigmoid") if data.num_classes == 2 else (data.num_classes, "softmax")
     words = data.vocab_size
     buckets = params["bigram_buckets"]
     tokens = keras.Input(shape=(data.maxlen,), dtype="int32")
@@ -66,5 +68,5 @@ def build_model(params: dict[str, Any], data: Any) -> keras.Model:
     if params["hidden_units"]:
         x = keras.layers.Dense(params["hidden_units"], activation="relu", kernel_regularizer=l2)(x)
         x = keras.layers.Dropout(params["hidden_dropout"])(x)
-    out = keras.layers.Dense(1, activation="sigmoid", kernel_regularizer=l2)(x)
+    out = keras.layers.Dense(units, activation=activation, kernel_regularizer=l2)(x)
     return keras.Model(tokens, out)

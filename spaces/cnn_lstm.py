@@ -42,6 +42,8 @@ def suggest(trial: optuna.Trial) -> dict[str, Any]:
 
 
 def build_model(params: dict[str, Any], data: Any) -> keras.Model:
+    # The head follows the data: one sigmoid unit for two classes, softmax over k otherwise.
+    units, activation = (1, "sigmoid") if data.num_classes == 2 else (data.num_classes, "softmax")
     return keras.Sequential(
         [
             keras.Input(shape=(data.maxlen,), dtype="int32"),
@@ -56,6 +58,6 @@ def build_model(params: dict[str, Any], data: Any) -> keras.Model:
                 dropout=params["dropout"],
                 recurrent_dropout=params["recurrent_dropout"],
             ),
-            keras.layers.Dense(1, activation="sigmoid"),
+            keras.layers.Dense(units, activation=activation),
         ]
     )

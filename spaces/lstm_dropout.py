@@ -1,4 +1,4 @@
-"""Search space: Embedding -> LSTM(dropout, recurrent_dropout) -> Dense(1, sigmoid).
+"""Search space: Embedding -> LSTM(dropout, recurrent_dropout) -> Dense head.
 
 The tutorial's first fix for overfitting: dropout on the LSTM's inputs and on its
 recurrent state. Tunes both rates, the LSTM width, the embedding size and the shared
@@ -34,6 +34,8 @@ def suggest(trial: optuna.Trial) -> dict[str, Any]:
 
 
 def build_model(params: dict[str, Any], data: Any) -> keras.Model:
+    # The head follows the data: one sigmoid unit for two classes, softmax over k otherwise.
+    units, activation = (1, "sigmoid") if data.num_classes == 2 else (data.num_classes, "softmax")
     return keras.Sequential(
         [
             keras.Input(shape=(data.maxlen,), dtype="int32"),
@@ -43,6 +45,6 @@ def build_model(params: dict[str, Any], data: Any) -> keras.Model:
                 dropout=params["dropout"],
                 recurrent_dropout=params["recurrent_dropout"],
             ),
-            keras.layers.Dense(1, activation="sigmoid"),
+            keras.layers.Dense(units, activation=activation),
         ]
     )

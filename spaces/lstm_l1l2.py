@@ -1,4 +1,4 @@
-"""Search space: Embedding -> LSTM -> Dense(1, sigmoid) with L2 kernel / L1 activity penalties.
+"""Search space: Embedding -> LSTM -> Dense head with L2 kernel / L1 activity penalties.
 
 The tutorial's second fix for overfitting: regularize the output layer. Each penalty can be
 switched off (``use_kernel_l2`` / ``use_activity_l1``); when on, its strength is searched on
@@ -40,6 +40,8 @@ def suggest(trial: optuna.Trial) -> dict[str, Any]:
 
 
 def build_model(params: dict[str, Any], data: Any) -> keras.Model:
+    # The head follows the data: one sigmoid unit for two classes, softmax over k otherwise.
+    units, activation = (1, "sigmoid") if data.num_classes == 2 else (data.num_classes, "softmax")
     kernel_l2 = params.get("kernel_l2", 0.0) if params["use_kernel_l2"] else 0.0
     activity_l1 = params.get("activity_l1", 0.0) if params["use_activity_l1"] else 0.0
     return keras.Sequential(
@@ -48,8 +50,8 @@ def build_model(params: dict[str, Any], data: Any) -> keras.Model:
             keras.layers.Embedding(data.vocab_size, params["embedding_dim"]),
             keras.layers.LSTM(params["lstm_units"]),
             keras.layers.Dense(
-                1,
-                activation="sigmoid",
+                units,
+                activation=activation,
                 kernel_regularizer=keras.regularizers.L2(kernel_l2) if kernel_l2 else None,
                 activity_regularizer=keras.regularizers.L1(activity_l1) if activity_l1 else None,
             ),

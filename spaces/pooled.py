@@ -1,4 +1,4 @@
-"""Search space: Embedding -> global average and/or max pooling -> Dropout -> Dense(1, sigmoid).
+"""Search space: Embedding -> global average and/or max pooling -> Dropout -> Dense head.
 
 A fast family beyond the tutorial's: word vectors averaged (padding masked out) and/or
 max-pooled over the review, no recurrence, so an epoch costs a fraction of an LSTM's. Tunes
@@ -38,6 +38,8 @@ def suggest(trial: optuna.Trial) -> dict[str, Any]:
 
 
 def build_model(params: dict[str, Any], data: Any) -> keras.Model:
+    # The head follows the data: one sigmoid unit for two classes, softmax over k otherwise.
+    units, activation = (1, "sigmoid") if data.num_classes == 2 else (data.num_classes, "softmax")
     tokens = keras.Input(shape=(data.maxlen,), dtype="int32")
     vectors = keras.layers.Embedding(
         data.vocab_size,
@@ -52,4 +54,4 @@ def build_model(params: dict[str, Any], data: Any) -> keras.Model:
         pooled.append(keras.layers.GlobalMaxPooling1D()(vectors))
     x = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate()(pooled)
     x = keras.layers.Dropout(params["dropout"])(x)
-    return keras.Model(tokens, keras.layers.Dense(1, activation="sigmoid")(x))
+    return keras.Model(tokens, keras.layers.Dense(units, activation=activation)(x))

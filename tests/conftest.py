@@ -17,6 +17,9 @@ from search.threads import use_threads
 
 REPO = Path(__file__).resolve().parent.parent
 IMDB_DIR = Path(os.environ.get("HPSEARCH_IMDB_DIR", REPO.parent / "shared" / "data" / "imdb"))
+RATINGS_DIR = Path(
+    os.environ.get("HPSEARCH_RATINGS_DIR", REPO.parent / "shared" / "data" / "imdb-ratings")
+)
 
 # As the CLI does before TensorFlow starts: trials record these, exported scripts set them.
 use_threads()
@@ -107,4 +110,12 @@ def imdb_csv(name: str = "train.csv") -> Path:
     path = IMDB_DIR / name
     if not path.is_file():
         pytest.skip(f"the IMDB sample is not at {IMDB_DIR} (set HPSEARCH_IMDB_DIR)")
+    return path
+
+
+def ratings_csv(name: str = "train.csv") -> Path:
+    """The 4-class IMDB ratings sample (labels 0..3 = 1-2, 3-4, 7-8, 9-10 stars)."""
+    path = RATINGS_DIR / name
+    if not path.is_file():
+        pytest.skip(f"the IMDB ratings sample is not at {RATINGS_DIR} (set HPSEARCH_RATINGS_DIR)")
     return path

@@ -135,8 +135,14 @@ def _write(path: Path, text: str) -> Path:
             "no column 'text' (dataset.text_column); columns found: review, label",
         ),
         ("text,label\n" + "a,1\nb,0\n" * 10, {"label_column": "stars"}, "no column 'stars'"),
-        ("text,label\n" + "a,1\nb,3\n" * 10, {}, "label column 'label' has value '3'"),
-        ("text,label\n" + "a,1\n" * 20, {}, "holds one class only"),
+        ("text,label\n" + "a,1\n" * 20, {}, "holds one class only ('1')"),
+        ("text,label\n" + "a,1\nb,0\n" * 10 + "c,\n", {}, "is empty in data row 21"),
+        (
+            "text,label\n" + "a,1\nb,0\n" * 10 + "c,2\n",
+            {},
+            "class '2' has 1 labelled row(s), which validation_split = 0.2 cannot put on both "
+            "sides of the split; allowed: at least 3 rows",
+        ),
         ("text,label\n", {}, "0 rows"),
         ("", {}, "columns found: none (empty file)"),
     ],
@@ -156,7 +162,8 @@ def test_directory_errors(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no such folder"):
         load_dataset(DatasetConfig(kind="directory", path=str(tmp_path / "nope")), seed=0)
     (tmp_path / "acl" / "train" / "pos").mkdir(parents=True)
-    with pytest.raises(DataError, match=r"train/neg: missing"):
+    (tmp_path / "acl" / "train" / "pos" / "1.txt").write_text("good")
+    with pytest.raises(DataError, match=r"1 class subfolder\(s\) with .txt reviews \(pos\)"):
         load_dataset(DatasetConfig(kind="directory", path=str(tmp_path / "acl")), seed=0)
 
 
@@ -221,3 +228,67 @@ def test_run_with_data_pointing_at_a_local_imdb_npz_trains(cli, study_file, tmp_
         )
         == 2
     )
+
+
+@pytest.mark.parametrize(
+    ("values", "classes", "labels"),
+    [
+        (["neg", "pos", "NEG"], ("NEG", "pos"), [0, 1, 0]),  # aliases keep negative = 0
+        (["1", "0", "positive"], ("0", "1"), [1, 0, 1]),
+        (["pos", "neg"], ("neg", "pos"), [1, 0]),
+        (["10", "2", "1", "02"], ("1", "2", "10"), [2, 1, 0, 1]),  # numbers sort as numbers
+        (["sports", "arts", "tech", "arts"], ("arts", "sports", "tech"), [1, 0, 2, 0]),
+        (["neg", "neutral", "pos"], ("neg", "neutral", "pos"), [0, 1, 2]),
+    ],
+)
+def test_class_labels_have_a_stable_order(values: list, classes: tuple, labels: list) -> None:
+    from search.data.base import class_labels
+
+    y, names = class_labels(values, "f.csv", "label")
+    assert names == classes and y.tolist() == labels
+    # The order depends on the set of values only, not on which row comes first.
+    assert class_labels(list(reversed(values)), "f.csv", "label")[1] == classes
+
+
+def test_a_test_label_outside_the_training_classes_is_one_line() -> None:
+    from search.data.base import class_labels
+
+    y, _ = class_labels(["b", "a"], "test.csv", "label", ("a", "b", "c"))
+    assert y.tolist() == [1, 0]
+    with pytest.raises(DataError, match=r"has value 'd', which is not a class .* allowed: a, b, c"):
+        class_labels(["a", "d"], "test.csv", "label", ("a", "b", "c"))
+
+
+def test_four_class_ratings_csv_is_stratified_and_keeps_class_names() -> None:
+    from tests.conftest import ratings_csv
+
+    train, test = ratings_csv("train.csv"), ratings_csv("test.csv")
+    data = load_dataset(_csv_cfg(train, test_path=str(test), max_samples=400), seed=0)
+    assert data.classes == ("0", "1", "2", "3") and data.num_classes == 4
+    assert np.bincount(data.y_train).tolist() == [80] * 4
+    assert np.bincount(data.y_val).tolist() == [20] * 4
+    assert data.y_test is not None and np.bincount(data.y_test).tolist() == [250] * 4
+    assert data.summary()["classes"] == ["0", "1", "2", "3"]
+    # The star rating as the label: eight classes in numeric order.
+    stars = load_dataset(_csv_cfg(train, label_column="rating", max_samples=800), seed=0)
+    assert stars.classes == ("1", "2", "3", "4", "7", "8", "9", "10")
+
+
+def test_directory_with_named_class_folders(tmp_path: Path) -> None:
+    root = tmp_path / "topics"
+    for split, n in (("train", 10), ("test", 3)):
+        for topic in ("sports", "arts", "tech"):
+            d = root / split / topic
+            d.mkdir(parents=True)
+            for i in range(n):
+                (d / f"{i}.txt").write_text(f"{topic} text number {i}", encoding="utf-8")
+    (root / "train" / "unsup").mkdir()
+    (root / "train" / "unsup" / "0.txt").write_text("unlabelled", encoding="utf-8")
+    data = load_dataset(DatasetConfig(kind="directory", path=str(root), maxlen=5), seed=0)
+    assert data.classes == ("arts", "sports", "tech")
+    assert len(data.y_train) + len(data.y_val) == 30 and np.bincount(data.y_val).tolist() == [2] * 3
+    assert data.y_test is not None and np.bincount(data.y_test).tolist() == [3] * 3
+    (root / "test" / "music").mkdir()
+    (root / "test" / "music" / "0.txt").write_text("a song", encoding="utf-8")
+    with pytest.raises(DataError, match="subfolder 'music' is not a class"):
+        load_dataset(DatasetConfig(kind="directory", path=str(root), maxlen=5), seed=0)

@@ -161,11 +161,27 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         "empty.csv: no column 'text' (dataset.text_column); columns found: none (empty file)",
     ),
     (
-        "a label column with other values than two classes",
+        "a label column with one class",
         BASE + '[dataset]\nkind = "csv"\npath = "stars.csv"\n',
         ["run", "s.toml"],
         2,
-        "stars.csv: label column 'label' has value '3'",
+        "stars.csv: label column 'label' holds one class only ('5'); allowed: at least two classes",
+    ),
+    (
+        "a class with too few rows for the validation split",
+        BASE + '[dataset]\nkind = "csv"\npath = "rare.csv"\n',
+        ["run", "s.toml"],
+        2,
+        "class 'meh' has 2 labelled row(s), which validation_split = 0.2 cannot put on both "
+        "sides of the split; allowed: at least 3 rows of each class",
+    ),
+    (
+        "a test file with a label the training file does not have",
+        BASE + '[dataset]\nkind = "csv"\npath = "rare.csv"\ntest_path = "stars.csv"\n',
+        ["run", "s.toml"],
+        2,
+        "stars.csv: label column 'label' has value '5', which is not a class of the training "
+        "data; allowed: bad, good, meh",
     ),
     (
         "a text column that is missing",
@@ -338,7 +354,8 @@ def _dump(path: Path) -> list[str]:
 def _inputs(folder: Path) -> None:
     """The bad files the cases point at."""
     (folder / "empty.csv").write_text("")
-    (folder / "stars.csv").write_text("text,label\n" + "good,1\nbad,3\n" * 10)
+    (folder / "stars.csv").write_text("text,label\n" + "fine,5\n" * 20)
+    (folder / "rare.csv").write_text("text,label\n" + "a,good\nb,bad\n" * 10 + "c,meh\n" * 2)
     (folder / "notext.csv").write_text("review,label\n" + "good,1\nbad,0\n" * 10)
     (folder / "notes.txt").write_text("not a database")
     (folder / "bad_suggest.py").write_text(BAD_SUGGEST)

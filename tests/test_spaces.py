@@ -31,21 +31,26 @@ def test_the_three_tutorial_spaces_are_shipped() -> None:
 
 
 @pytest.mark.parametrize("name", SPACES)
-def test_contract_suggest_build_compile_one_batch(name: str) -> None:
+@pytest.mark.parametrize("classes", [2, 4])
+def test_contract_suggest_build_compile_one_batch(name: str, classes: int) -> None:
     space = load_space(name)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
-    data = SimpleNamespace(vocab_size=50, maxlen=12)
+    data = SimpleNamespace(vocab_size=50, maxlen=12, num_classes=classes)
     for _ in range(3):
         trial = study.ask()
         params = space.suggest(trial)
         assert isinstance(params, dict)
         # Every knob the model reads was asked of Optuna, so the store records it.
         assert set(trial.params) <= set(params)
-        model = compile_model(space.build_model(params, data), params)
+        model = compile_model(space.build_model(params, data), params, "val_macro_f1")
         x = np.random.default_rng(0).integers(0, 50, size=(4, 12))
-        logs = model.train_on_batch(x, np.array([0, 1, 0, 1]), return_dict=True)
-        assert np.isfinite(logs["loss"])
-        assert model.output_shape == (None, 1)
+        logs = model.train_on_batch(x, np.array([0, 1, classes - 2, 1]), return_dict=True)
+        assert np.isfinite(logs["loss"]) and 0.0 <= logs["macro_f1"] <= 1.0
+        # Two classes keep the tutorial's head and loss; more get softmax over k.
+        assert model.output_shape == (None, 1 if classes == 2 else classes)
+        assert model.loss == (
+            "binary_crossentropy" if classes == 2 else "sparse_categorical_crossentropy"
+        )
         study.tell(trial, 0.0)
 
 
@@ -166,6 +171,8 @@ def test_every_space_exports_a_script_that_builds_its_model(name: str) -> None:
     namespace: dict[str, object] = {"__name__": "exported"}
     exec(compile(text, f"{name}-export.py", "exec"), namespace)
     build = namespace["build_model"]
-    model = build(namespace["PARAMS"], SimpleNamespace(vocab_size=40, maxlen=10))  # type: ignore[operator]
-    assert model.output_shape == (None, 1)
+    for k in (2, 3):
+        data = SimpleNamespace(vocab_size=40, maxlen=10, num_classes=k)
+        model = build(namespace["PARAMS"], data)  # type: ignore[operator]
+        assert model.output_shape == (None, 1 if k == 2 else k)
     assert "import search" not in text and "from search" not in text

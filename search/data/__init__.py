@@ -35,14 +35,15 @@ def load_dataset(cfg: DatasetConfig, seed: int) -> Dataset:
 
 
 def checked(data: Dataset, cfg: DatasetConfig) -> Dataset:
-    """Every kind of dataset: both splits hold rows of both classes, or one DataError line."""
+    """Every kind of dataset: both splits hold rows of every class, or one DataError line."""
     for name, y in (("training", data.y_train), ("validation", data.y_val)):
-        if len(set(y.tolist())) < 2:
+        missing = [c for i, c in enumerate(data.classes) if not (y == i).any()]
+        if missing:
             raise DataError(
-                f"dataset ({data.description}): the {name} split holds {len(y)} rows "
-                f"of {len(set(y.tolist()))} class(es) at validation_split = "
-                f"{cfg.validation_split}; allowed: more rows, or a split that leaves both "
-                "classes on each side"
+                f"dataset ({data.description}): the {name} split holds {len(y)} rows and no "
+                f"row of class {missing[0]!r} at validation_split = {cfg.validation_split}; "
+                "allowed: more rows of every class, or a split that leaves every class on "
+                "each side"
             )
     return data
 

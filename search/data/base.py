@@ -38,6 +38,14 @@ class Dataset:
     vocabulary: tuple[str, ...] | None = None
     oov: int = 1
     """The id of a word outside the vocabulary (1 for TextVectorization, 2 for Keras' IMDB)."""
+    classes: tuple[str, ...] = ("0", "1")
+    """Class names in label order: label ``i`` is ``classes[i]`` (see :func:`class_labels`)."""
+
+    @property
+    def num_classes(self) -> int:
+        """How many classes the labels hold: a space builds ``Dense(1, sigmoid)`` for 2 and
+        ``Dense(num_classes, softmax)`` for more."""
+        return len(self.classes)
 
     @classmethod
     def from_arrays(
@@ -51,6 +59,7 @@ class Dataset:
     ) -> Dataset:
         """A Dataset from the array dict a source's loader returns."""
         vocabulary = arrays.get("vocabulary")
+        classes = arrays.get("classes")
         return cls(
             description=description,
             x_train=arrays["x_train"],
@@ -64,6 +73,7 @@ class Dataset:
             synthetic=synthetic,
             vocabulary=None if vocabulary is None else tuple(str(w) for w in vocabulary),
             oov=oov,
+            classes=("0", "1") if classes is None else tuple(str(c) for c in classes),
         )
 
     def restrict(self, num_words: int | None, maxlen: int | None) -> Dataset:
@@ -112,6 +122,7 @@ class Dataset:
             "vocab_size": self.vocab_size,
             "maxlen": self.maxlen,
             "synthetic": self.synthetic,
+            "classes": list(self.classes),
         }
 
 
@@ -154,22 +165,81 @@ def subsample(y: np.ndarray, n: int | None, seed: int) -> np.ndarray:
     return take
 
 
-def binary_labels(values: list[Any], where: str, column: str) -> np.ndarray:
-    """Labels as 0/1; accepts 0/1 and pos/neg/positive/negative, else one DataError line."""
-    names = {"0": 0, "1": 1, "neg": 0, "pos": 1, "negative": 0, "positive": 1}
-    out = np.empty(len(values), dtype="int32")
-    for i, v in enumerate(values):
-        key = str(v).strip().lower()
-        if key not in names:
-            found = sorted({str(x) for x in values})[:5]
+BINARY_ALIASES = {"0": 0, "1": 1, "neg": 0, "pos": 1, "negative": 0, "positive": 1}
+"""Two-class labels accepted in any case; they keep ids 0/1 whatever their sort order."""
+
+
+def class_order(values: list[str]) -> tuple[str, ...]:
+    """The class names of a label column, in a stable order that depends only on the set of
+    values: 0/1 and neg/pos (any case) keep negative = 0; integers sort numerically (star
+    ratings 1 < 2 < 10); anything else sorts as text."""
+    names = sorted(set(values))
+    ids = {BINARY_ALIASES.get(v.lower()) for v in names}
+    if ids == {0, 1}:
+        return tuple(min(v for v in names if BINARY_ALIASES[v.lower()] == i) for i in (0, 1))
+    try:
+        return tuple(str(n) for n in sorted({int(v) for v in names}))
+    except ValueError:
+        return tuple(names)
+
+
+def class_labels(
+    values: list[Any], where: str, column: str, classes: tuple[str, ...] | None = None
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Labels as class indices ``0..k-1`` and the class names in that order.
+
+    Without ``classes`` the order comes from the values (:func:`class_order`); with them (a
+    test file read with the training file's classes) a value outside them is one DataError.
+    """
+    keys = [str(v).strip() for v in values]
+    for row, key in enumerate(keys):
+        if not key:
             raise DataError(
-                f"{where}: label column {column!r} has value {v!r} (values seen: "
-                f"{', '.join(found)}); allowed: two classes, 0/1 or neg/pos"
+                f"{where}: label column {column!r} is empty in data row {row + 1}; "
+                "allowed: a class name or number in every row"
             )
-        out[i] = names[key]
-    if len(set(out.tolist())) < 2:
-        raise DataError(f"{where}: label column {column!r} holds one class only; need both 0 and 1")
-    return out
+    if classes is None:
+        classes = class_order(keys)
+    index = {c: i for i, c in enumerate(classes)}
+    binary = len(classes) == 2 and {BINARY_ALIASES.get(c.lower()) for c in classes} == {0, 1}
+    out = np.empty(len(keys), dtype="int32")
+    for i, key in enumerate(keys):
+        found = index.get(key)
+        if found is None and binary:
+            found = BINARY_ALIASES.get(key.lower())
+        if found is None:
+            try:
+                found = index.get(str(int(key)))
+            except ValueError:
+                found = None
+        if found is None:
+            raise DataError(
+                f"{where}: label column {column!r} has value {key!r}, which is not a class of "
+                f"the training data; allowed: {', '.join(classes)}"
+            )
+        out[i] = found
+    if len(classes) < 2:
+        raise DataError(
+            f"{where}: label column {column!r} holds one class only ({classes[0]!r}); "
+            "allowed: at least two classes"
+        )
+    return out, classes
+
+
+def check_split(
+    labels: np.ndarray, keep: np.ndarray, val: np.ndarray, classes: tuple[str, ...], split: float
+) -> None:
+    """Every class has rows on both sides of the validation split, or one DataError line."""
+    for i, name in enumerate(classes):
+        total = int(np.sum(labels == i))
+        taken = int(np.sum(labels[val] == i))
+        if taken == 0 or taken == total:
+            need = next(n for n in range(2, 10**6) if 0 < round(n * split) < n)
+            raise DataError(
+                f"class {name!r} has {total} labelled row(s), which validation_split = {split} "
+                f"cannot put on both sides of the split; allowed: at least {need} rows of "
+                "each class, another validation_split, or drop that class"
+            )
 
 
 def cache_dir() -> Path:

@@ -97,4 +97,5 @@ def imdb_arrays(
         "y_val": y_train[picked][val],
         "x_test": keras.utils.pad_sequences(x_test, maxlen=maxlen),
         "y_test": np.asarray(y_test, dtype="int32"),
+        "classes": np.asarray(["neg", "pos"]),
     }

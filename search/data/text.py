@@ -18,23 +18,28 @@ import numpy as np
 from search.config import DatasetConfig
 from search.data.base import (
     Dataset,
-    binary_labels,
     cache_key,
     cache_load,
     cache_save,
+    check_split,
+    class_labels,
+    class_order,
     stratified_split,
     subsample,
 )
 from search.errors import DataError
 
-Reviews = tuple[list[str], np.ndarray]
+Reviews = tuple[list[str], np.ndarray, tuple[str, ...]]
+"""Texts, their labels as class indices, and the class names in index order."""
+UNLABELLED = "unsup"
+"""aclImdb's folder of unlabelled reviews: never a class."""
 
 
 def load_text(cfg: DatasetConfig, seed: int) -> Dataset:
     """A ``csv`` or ``directory`` dataset, from the cache when the sources are unchanged."""
     assert cfg.path is not None
     files = _source_files(cfg)
-    key = cache_key({**asdict(cfg), "seed": seed, "v": 1}, files)
+    key = cache_key({**asdict(cfg), "seed": seed, "v": 2}, files)
     arrays = cache_load(key)
     if arrays is None:
         arrays = _build(cfg, seed)
@@ -45,23 +50,27 @@ def load_text(cfg: DatasetConfig, seed: int) -> Dataset:
 
 
 def read_reviews(cfg: DatasetConfig) -> tuple[Reviews, Reviews | None]:
-    """(train, test) texts and 0/1 labels as the study file describes them."""
+    """(train, test) texts and class labels as the study file describes them; the test
+    split uses the training split's classes."""
     assert cfg.path is not None
     if cfg.kind == "csv":
         train = read_csv(Path(cfg.path), cfg.text_column, cfg.label_column)
         test = (
-            read_csv(Path(cfg.test_path), cfg.text_column, cfg.label_column)
+            read_csv(Path(cfg.test_path), cfg.text_column, cfg.label_column, train[2])
             if cfg.test_path
             else None
         )
         return train, test
     root = Path(cfg.path)
     test_dir = root / "test"
-    return read_folder(root / "train"), (read_folder(test_dir) if test_dir.is_dir() else None)
+    train = read_folder(root / "train")
+    return train, (read_folder(test_dir, train[2]) if test_dir.is_dir() else None)
 
 
-def read_csv(path: Path, text_column: str, label_column: str) -> Reviews:
-    """Texts and labels from a CSV with a header row."""
+def read_csv(
+    path: Path, text_column: str, label_column: str, classes: tuple[str, ...] | None = None
+) -> Reviews:
+    """Texts and labels from a CSV with a header row (labels: see ``class_labels``)."""
     if not path.is_file():
         raise DataError(f"{path}: no such data file")
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -82,25 +91,39 @@ def read_csv(path: Path, text_column: str, label_column: str) -> Reviews:
         raise DataError(f"{path}: not a readable CSV file: {exc}") from None
     if len(rows) < 10:
         raise DataError(f"{path}: {len(rows)} rows; allowed: at least 10 labelled reviews")
-    return [t for t, _ in rows], binary_labels([lab for _, lab in rows], str(path), label_column)
+    labels, names = class_labels([lab for _, lab in rows], str(path), label_column, classes)
+    return [t for t, _ in rows], labels, names
 
 
-def read_folder(folder: Path) -> Reviews:
-    """Texts from ``pos/*.txt`` (label 1) and ``neg/*.txt`` (label 0), the aclImdb layout."""
+def read_folder(folder: Path, classes: tuple[str, ...] | None = None) -> Reviews:
+    """Texts from ``<class>/*.txt``: one subfolder per class, named by the class (aclImdb's
+    ``neg``/``pos``; its unlabelled ``unsup`` is skipped). Class order: see ``class_order``.
+    With ``classes`` (a test folder), a subfolder outside them is one DataError line."""
+    if not folder.is_dir():
+        raise DataError(f"{folder}: missing; allowed: a folder with one subfolder per class")
+    found = sorted(d.name for d in folder.iterdir() if d.is_dir() and d.name != UNLABELLED)
+    found = [name for name in found if any((folder / name).glob("*.txt"))]
+    if classes is None:
+        classes = class_order(found)
+        if len(classes) < 2:
+            raise DataError(
+                f"{folder}: {len(classes)} class subfolder(s) with .txt reviews "
+                f"({', '.join(found) or 'none'}); allowed: at least two, e.g. neg/ and pos/"
+            )
+    else:
+        extra = sorted(set(found) - set(classes))
+        if extra:
+            raise DataError(
+                f"{folder}: subfolder {extra[0]!r} is not a class of the training data; "
+                f"allowed: {', '.join(classes)}"
+            )
     texts: list[str] = []
     labels: list[int] = []
-    for sub, label in (("neg", 0), ("pos", 1)):
-        d = folder / sub
-        if not d.is_dir():
-            raise DataError(
-                f"{d}: missing; allowed: an aclImdb folder with train/pos and train/neg"
-            )
-        files = sorted(d.glob("*.txt"))
-        if not files:
-            raise DataError(f"{d}: holds no .txt reviews")
+    for label, name in enumerate(classes):
+        files = sorted((folder / name).glob("*.txt"))
         texts += [f.read_text(encoding="utf-8", errors="replace") for f in files]
         labels += [label] * len(files)
-    return texts, np.asarray(labels, dtype="int32")
+    return texts, np.asarray(labels, dtype="int32"), classes
 
 
 def _source_files(cfg: DatasetConfig) -> list[Path]:
@@ -116,7 +139,7 @@ def _source_files(cfg: DatasetConfig) -> list[Path]:
         raise DataError(
             f"{root}: no such folder; allowed: an aclImdb folder (train/pos, train/neg)"
         )
-    return sorted(root.glob("t*/[np]*/*.txt"))
+    return sorted(p for p in root.glob("t*/*/*.txt") if p.parent.name != UNLABELLED)
 
 
 def _build(cfg: DatasetConfig, seed: int) -> dict[str, np.ndarray]:
@@ -139,14 +162,11 @@ def vectorize_reviews(
 ) -> dict[str, np.ndarray]:
     """Subsample, split (seeded, stratified), fit the vocabulary on the training part only,
     and encode every split as front-padded integer sequences."""
-    texts, labels = train
+    texts, labels, classes = train
     picked = subsample(labels, max_samples, seed)
     texts, labels = [texts[i] for i in picked], labels[picked]
     keep, val = stratified_split(labels, validation_split, seed)
-    if len(val) == 0 or len(keep) == 0:
-        raise DataError(
-            f"{len(labels)} reviews leave an empty split at validation_split={validation_split}"
-        )
+    check_split(labels, keep, val, classes, validation_split)
     train_texts = [texts[i] for i in keep]
     encode, vocabulary = fit_vectorizer(train_texts, num_words, maxlen)
     arrays = {
@@ -155,6 +175,7 @@ def vectorize_reviews(
         "x_val": encode([texts[i] for i in val]),
         "y_val": labels[val],
         "vocabulary": np.asarray(vocabulary),
+        "classes": np.asarray(classes),
     }
     if test is not None:
         arrays["x_test"], arrays["y_test"] = encode(test[0]), test[1]

@@ -25,11 +25,13 @@ def suggest(trial: optuna.Trial) -> dict[str, Any]:
 
 
 def build_model(params: dict[str, Any], data: Any) -> keras.Model:
+    # The head follows the data: one sigmoid unit for two classes, softmax over k otherwise.
+    units, activation = (1, "sigmoid") if data.num_classes == 2 else (data.num_classes, "softmax")
     return keras.Sequential(
         [
             keras.Input(shape=(data.maxlen,), dtype="int32"),
             keras.layers.Embedding(data.vocab_size, params["width"]),
             keras.layers.GlobalAveragePooling1D(),
-            keras.layers.Dense(1, activation="sigmoid"),
+            keras.layers.Dense(units, activation=activation),
         ]
     )
