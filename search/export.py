@@ -171,6 +171,9 @@ def main(argv: list[str] | None = None) -> None:
         show("validation", model.evaluate(data.x_val, data.y_val, **batches))
     if data.x_test is not None:
         show("test", model.evaluate(data.x_test, data.y_test, **batches))
+    if settings.monitor.endswith("macro_f1"):
+        # Stock Keras must load the saved model: the same optimizer and loss, no custom metric.
+        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"])
     if data.vocabulary is not None:
         model = raw_text_model(model, data.vocabulary, data.maxlen)
     model.save(args.output)
@@ -192,6 +195,7 @@ def engine_functions() -> list[Callable[..., Any]]:
     from search.data import base, imdb, synthetic, text
     from search.knobs import make_optimizer
     from search.trial import (
+        MacroF1,
         TrainEval,
         compile_model,
         early_stopping,
@@ -219,6 +223,7 @@ def engine_functions() -> list[Callable[..., Any]]:
         synthetic.synthetic_arrays,
         make_optimizer,
         seed_everything,
+        MacroF1,
         compile_model,
         TrainEval,
         train_eval,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
 
@@ -135,3 +136,28 @@ def test_the_gap_uses_inference_mode_training_accuracy(study_file) -> None:
         best["train_eval_accuracy"] - best["val_accuracy"]
     )
     assert t.user_attrs["gap_accuracy"] != pytest.approx(best["accuracy"] - best["val_accuracy"])
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_macro_f1_metric_matches_the_confusion_matrix(k: int) -> None:
+    from search.evaluate import confusion_matrix, macro_f1_of
+    from search.trial import MacroF1
+
+    rng = np.random.default_rng(k)
+    y = rng.integers(0, k, size=200)
+    if k == 2:
+        p = rng.random((200, 1)).astype("float32")  # a sigmoid head: P(class 1)
+    else:
+        p = rng.dirichlet(np.ones(k), size=200).astype("float32")
+    metric = MacroF1()
+    for start in range(0, 200, 64):  # accumulated over batches, as in an epoch
+        metric.update_state(y[start : start + 64], p[start : start + 64])
+    expected = macro_f1_of(confusion_matrix(y, p, k))
+    assert float(metric.result()) == pytest.approx(expected, abs=1e-6)
+    # Macro, not accuracy: a model that always says class 0 scores 1/k of a perfect F1 at best.
+    always = np.zeros((200, k), dtype="float32") if k > 2 else np.zeros((200, 1), "float32")
+    if k > 2:
+        always[:, 0] = 1.0
+    metric.reset_state()
+    metric.update_state(y, always)
+    assert float(metric.result()) < 1.0 / k + 1e-6
