@@ -121,7 +121,8 @@ def study_note(study: optuna.Study, t: Tradeoff | None) -> str:
         f"- **Space:** `{attrs.get('hpsearch:space')}`",
         f"- **Dataset:** {data.get('description')} — {data.get('train')} train / "
         f"{data.get('validation')} validation / {data.get('test')} test "
-        f"(vocabulary {data.get('vocab_size')}, length {data.get('maxlen')})",
+        f"(vocabulary {data.get('vocab_size')}, length {data.get('maxlen')}, "
+        f"classes {', '.join(map(str, data.get('classes') or ['0', '1']))})",
         f"- **Sampler / pruner:** {cfg.get('sampler', {}).get('name')} / "
         f"{cfg.get('pruner', {}).get('name')}",
         f"- **Budget:** {json.dumps(cfg.get('budget', {}))}",

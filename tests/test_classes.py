@@ -128,3 +128,34 @@ def test_a_two_class_study_trains_exactly_the_model_it_did_before(cli, study_fil
         e: (pytest.approx(v, abs=1e-5), pytest.approx(lo, abs=1e-5))
         for e, (v, lo) in BEFORE.items()
     }
+
+
+FIXED_HEAD = """
+import keras
+from search.knobs import TRAINING_BASELINE, suggest_training
+
+BASELINE = {**TRAINING_BASELINE}
+
+
+def suggest(trial):
+    return suggest_training(trial)
+
+
+def build_model(params, data):
+    tokens = keras.Input((data.maxlen,), dtype="int32")
+    x = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(data.vocab_size, 4)(tokens))
+    return keras.Model(tokens, keras.layers.Dense(1, activation="sigmoid")(x))
+"""
+
+
+def test_a_two_class_head_on_four_classes_is_one_line(cli, study_file, tmp_path: Path) -> None:
+    (tmp_path / "fixed.py").write_text(FIXED_HEAD)
+    train = json.dumps(str(ratings_csv("train.csv")))
+    text = (
+        f'name = "h"\nspace = "fixed.py"\n[dataset]\nkind = "csv"\npath = {train}\n'
+        "max_samples = 100\nnum_words = 500\nmaxlen = 20\n[budget]\nn_trials = 1\n"
+    )
+    r = cli("run", str(study_file(text)))
+    assert r.code == 2 and r.err.count("\n") == 1
+    assert "build_model() outputs 1 value(s) per review but the data has 4 classes" in r.err
+    assert "Dense(4, softmax)" in r.err and not (tmp_path / "hpsearch.db").exists()
