@@ -12,6 +12,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from search.config import StudyConfig
 from search.errors import StorageError
+from search.records import StopReason
 from search.store import open_storage
 
 SHOWN_STATES = ("complete", "pruned", "fail", "running", "waiting")
@@ -90,7 +91,9 @@ def trial_row(t: FrozenTrial) -> dict[str, Any]:
         "epochs": a.get("epochs"),
         "best_epoch": a.get("best_epoch"),
         # A failed trial without a reason was failed by the heartbeat: its worker died.
-        "stop_reason": a.get("stop_reason", "worker lost" if t.state == TrialState.FAIL else None),
+        "stop_reason": a.get(
+            "stop_reason", StopReason.WORKER_LOST.value if t.state == TrialState.FAIL else None
+        ),
         "fail_reason": a.get("fail_reason"),
         "train_loss": a.get("train_loss"),
         "val_loss": a.get("val_loss"),

@@ -24,6 +24,7 @@ from search.budget import Budget
 from search.config import StudyConfig
 from search.data import Dataset, load_dataset
 from search.errors import ConfigError, HpsearchError, StorageError, TrialDiverged
+from search.records import StopReason
 from search.spaces import (
     RangedTrial,
     Space,
@@ -123,7 +124,10 @@ def counted(study: optuna.Study) -> int:
     """
     n = 0
     for t in study.get_trials(deepcopy=False, states=FINISHED):
-        if t.state != TrialState.FAIL or t.user_attrs.get("stop_reason") == "nan":
+        if (
+            t.state != TrialState.FAIL
+            or StopReason.read(t.user_attrs.get("stop_reason")) == StopReason.DIVERGED
+        ):
             n += 1
     return n
 
@@ -196,7 +200,7 @@ def reclaim_dead(study: optuna.Study, max_retry: int) -> list[int]:
         if where != host or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
             continue
         trial = optuna.Trial(study, t._trial_id)
-        trial.set_user_attr("stop_reason", "worker lost")
+        trial.set_user_attr("stop_reason", StopReason.WORKER_LOST.value)
         study.tell(t.number, state=TrialState.FAIL)
         retry(study, study.get_trials(deepcopy=False)[t.number])
         reclaimed.append(t.number)

@@ -26,6 +26,7 @@ from search.data import Dataset
 from search.data.base import subsample
 from search.errors import HpsearchError, TrialDiverged
 from search.knobs import make_optimizer
+from search.records import StopReason
 from search.signals import deferred, raise_pending
 from search.spaces import Space
 from search.store import EpochLog
@@ -271,26 +272,28 @@ def run_trial(
     ]
     if settings.prune:  # Optuna cannot prune multi-objective studies
         callbacks.append(KerasPruningCallback(trial, settings.monitor))
-    reason = "error"
+    reason = StopReason.ERROR
     try:
         with deferred():
             fit(model, params, data, settings, callbacks)
-        reason = "early-stopped" if stopper.stopped_epoch > 0 else "finished"
+        reason = StopReason.EARLY_STOPPED if stopper.stopped_epoch > 0 else StopReason.FINISHED
     except optuna.TrialPruned:
-        reason = "pruned"
+        reason = StopReason.PRUNED
         constrain(trial, recorder.rows, stopper.best_epoch, settings)
         raise
     except TrialDiverged as exc:
-        reason = "nan"
+        reason = StopReason.DIVERGED
         trial.set_user_attr("fail_reason", str(exc))
         raise
     except KeyboardInterrupt:
-        reason = "interrupted"
+        reason = StopReason.INTERRUPTED
         trial.set_user_attr("fail_reason", "interrupted")
         raise
     finally:
         summary = summarize(recorder.rows, stopper.best_epoch, settings.monitor)
-        summary.update(stop_reason=reason, wall_seconds=round(time.perf_counter() - started, 3))
+        summary.update(
+            stop_reason=reason.value, wall_seconds=round(time.perf_counter() - started, 3)
+        )
         for key, value in summary.items():
             trial.set_user_attr(key, value)
     constrain(trial, recorder.rows, stopper.best_epoch, settings)
