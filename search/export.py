@@ -171,6 +171,10 @@ def main(argv: list[str] | None = None) -> None:
         show("validation", model.evaluate(data.x_val, data.y_val, **batches))
     if data.x_test is not None:
         show("test", model.evaluate(data.x_test, data.y_test, **batches))
+        probabilities = model.predict(data.x_test, batch_size=256, verbose=0)
+        matrix = confusion_matrix(data.y_test, probabilities, data.num_classes)
+        print(f"test macro F1: {macro_f1_of(matrix)!r}; confusion matrix:")
+        print(confusion_table(tuple(data.classes), matrix.tolist()))
     if settings.monitor.endswith("macro_f1"):
         # Stock Keras must load the saved model: the same optimizer and loss, no custom metric.
         model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"])
@@ -193,6 +197,7 @@ if __name__ == "__main__":
 def engine_functions() -> list[Callable[..., Any]]:
     """The engine functions every exported script carries, in dependency order."""
     from search.data import base, imdb, synthetic, text
+    from search.evaluate import confusion_matrix, confusion_table, macro_f1_of
     from search.knobs import make_optimizer
     from search.trial import (
         MacroF1,
@@ -229,6 +234,9 @@ def engine_functions() -> list[Callable[..., Any]]:
         train_eval,
         early_stopping,
         fit,
+        confusion_matrix,
+        macro_f1_of,
+        confusion_table,
     ]
 
 

@@ -75,7 +75,9 @@ def test_a_four_class_study_runs_evaluates_and_exports(cli, study_file, tmp_path
     done = run_script(tmp_path / "train_best.py", "--output", "m.keras", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert_prints_the_stored_epochs(done.stdout, "stars", 1)
-    assert "macro_f1=" in done.stdout
+    assert "macro_f1=" in done.stdout and "test macro F1: " in done.stdout
+    table = done.stdout.split("confusion matrix:\n")[1].splitlines()[1:5]
+    assert sum(int(v) for line in table for v in line.split()[1:]) == 1000
     import keras
 
     model = keras.models.load_model(tmp_path / "m.keras")
