@@ -1,7 +1,7 @@
 """The ``hpsearch`` command line: thin commands over the library.
 
 Each command parses its options, calls one library function and prints. Errors from the
-library (:class:`~search.errors.HpsearchError`) and from click's parsing become one line on
+library (:class:`~hpsearch.errors.HpsearchError`) and from click's parsing become one line on
 stderr and an exit status here, and only here; ``--debug`` shows the traceback instead.
 TensorFlow is imported only by commands that train or build models, so ``--help``,
 ``studies``, ``trials`` and ``best`` answer quickly.
@@ -19,9 +19,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from search.errors import HpsearchError
-from search.queries import TRIAL_COLUMNS, fmt, short, trial_cells
-from search.signals import INTERRUPTED, interruptible
+from hpsearch.errors import HpsearchError
+from hpsearch.queries import TRIAL_COLUMNS, fmt, short, trial_cells
+from hpsearch.signals import INTERRUPTED, interruptible
 
 DEFAULT_STORAGE = "sqlite:///hpsearch.db"
 # Off a terminal (pipes, CI logs) rich would wrap tables at 80 columns; give them room.
@@ -96,10 +96,10 @@ def run(
       hpsearch run studies/imdb-cnn-lstm.toml --data ../shared/data/imdb/train.csv \\
           --maxlen 200 --trials 12
     """
-    from search.config import apply_overrides, load_study_file
-    from search.progress import RichReporter
-    from search.queries import trial_row
-    from search.runner import prepare, run_study
+    from hpsearch.config import apply_overrides, load_study_file
+    from hpsearch.progress import RichReporter
+    from hpsearch.queries import trial_row
+    from hpsearch.runner import prepare, run_study
 
     cfg = load_study_file(study_file)
     cfg = apply_overrides(
@@ -124,7 +124,7 @@ def run(
         if workers == 1:
             study = run_study(prep, RichReporter(out, cfg.monitor))
         else:
-            from search.workers import run_workers
+            from hpsearch.workers import run_workers
 
             study = run_workers(prep, workers, out)
     rows = [r for r in map(trial_row, study.get_trials(deepcopy=False)) if r["value"] is not None]
@@ -138,8 +138,8 @@ def run(
 
 def _reevaluate(prep: Any, study: Any) -> None:
     """Re-evaluate the finalists (what is not stored yet), then print them and the pick."""
-    from search.reevaluate import finalists, reevaluate
-    from search.selection import Selection
+    from hpsearch.reevaluate import finalists, reevaluate
+    from hpsearch.selection import Selection
 
     cfg = prep.cfg
     chosen = finalists(prep, study)
@@ -170,9 +170,9 @@ def _reevaluate(prep: Any, study: Any) -> None:
 
 
 def _print_selection(storage: str, study: str) -> None:
-    from search.queries import load
-    from search.store import EpochLog
-    from search.tradeoff import analyse
+    from hpsearch.queries import load
+    from hpsearch.store import EpochLog
+    from hpsearch.tradeoff import analyse
 
     log = EpochLog(storage)
     try:
@@ -231,8 +231,8 @@ def select(study: str, storage: str) -> None:
       hpsearch select imdb-sample-best
     """
     _quiet_tensorflow()
-    from search.queries import load, stored_config
-    from search.runner import prepare
+    from hpsearch.queries import load, stored_config
+    from hpsearch.runner import prepare
 
     opened = load(storage, study)
     prep = prepare(stored_config(opened, storage))
@@ -257,8 +257,8 @@ def create(study_file: str, n_trials: int | None, storage: str | None) -> None:
       hpsearch create studies/imdb-cnn-lstm.toml --storage postgresql+psycopg://me@db/hpsearch
       hpsearch worker imdb-cnn-lstm --storage postgresql+psycopg://me@db/hpsearch
     """
-    from search.config import apply_overrides, load_study_file
-    from search.runner import prepare, start_study
+    from hpsearch.config import apply_overrides, load_study_file
+    from hpsearch.runner import prepare, start_study
 
     cfg = apply_overrides(load_study_file(study_file), n_trials=n_trials, storage=storage)
     _quiet_tensorflow()
@@ -283,8 +283,8 @@ def worker(study: str, storage: str, quiet: bool) -> None:
       hpsearch worker imdb-cnn-lstm --storage postgresql+psycopg://me@db/hpsearch
     """
     _quiet_tensorflow()
-    from search.progress import RichReporter
-    from search.runner import SilentReporter, join_study, work
+    from hpsearch.progress import RichReporter
+    from hpsearch.runner import SilentReporter, join_study, work
 
     prep, opened, budget = join_study(storage, study)
     reporter = SilentReporter() if quiet else RichReporter(out, prep.cfg.monitor)
@@ -309,7 +309,7 @@ def dashboard(storage: str, host: str, port: int, allow_remote: bool) -> None:
     Example:
       hpsearch dashboard --storage sqlite:///hpsearch.db --port 8080
     """
-    from search.dashboard import serve
+    from hpsearch.dashboard import serve
 
     try:
         serve(storage, host, port, allow_remote)
@@ -327,7 +327,7 @@ def studies(storage: str) -> None:
     Example:
       hpsearch studies --storage sqlite:///hpsearch.db
     """
-    from search.queries import SHOWN_STATES, list_studies
+    from hpsearch.queries import SHOWN_STATES, list_studies
 
     table = Table("study", "space", "trials", *SHOWN_STATES, "best", "metric", "best trial")
     for s in list_studies(storage):
@@ -354,7 +354,7 @@ def trials(study: str, storage: str) -> None:
     Example:
       hpsearch trials quickstart
     """
-    from search.queries import trial_rows
+    from hpsearch.queries import trial_rows
 
     _print_trials(trial_rows(storage, study), title=study)
 
@@ -372,7 +372,7 @@ def best(study: str, storage: str, as_json: bool) -> None:
     Example:
       hpsearch best quickstart --json
     """
-    from search.queries import best_row
+    from hpsearch.queries import best_row
 
     row = best_row(storage, study)
     if as_json:
@@ -406,7 +406,7 @@ def spaces(name: str | None) -> None:
       hpsearch spaces cnn_lstm
     """
     _quiet_tensorflow()
-    from search.spaces import available_spaces, describe, load_space
+    from hpsearch.spaces import available_spaces, describe, load_space
 
     for space_name in [name] if name else available_spaces():
         space = load_space(space_name)
@@ -455,9 +455,9 @@ def tradeoff(
     Example:
       hpsearch tradeoff quickstart --max-gap 0.05 --plots plots/
     """
-    from search.queries import load
-    from search.store import EpochLog
-    from search.tradeoff import analyse
+    from hpsearch.queries import load
+    from hpsearch.store import EpochLog
+    from hpsearch.tradeoff import analyse
 
     log = EpochLog(storage)
     result = analyse(
@@ -497,8 +497,8 @@ def tradeoff(
     if plot_dir:
         from pathlib import Path
 
-        from search.outputs import check_folder
-        from search.plots import curves_figure, scatter_figure, write_html
+        from hpsearch.outputs import check_folder
+        from hpsearch.plots import curves_figure, scatter_figure, write_html
 
         folder = Path(plot_dir)
         check_folder(folder, "--plots")
@@ -523,7 +523,7 @@ def report(study: str, storage: str, output: str) -> None:
     """
     from pathlib import Path
 
-    from search.report import write_report
+    from hpsearch.report import write_report
 
     out.print(f"wrote {write_report(storage, study, Path(output))}")
 
@@ -543,7 +543,7 @@ def evaluate(study: str, storage: str, number: int | None) -> None:
       hpsearch evaluate imdb-sample-cnn-lstm
     """
     _quiet_tensorflow()
-    from search.evaluate import evaluate as run_evaluation
+    from hpsearch.evaluate import evaluate as run_evaluation
 
     e = run_evaluation(storage, study, number)
     params = ", ".join(f"{k}={short(v)}" for k, v in e.params.items())
@@ -587,7 +587,7 @@ def export(
     """
     from pathlib import Path
 
-    from search.export import export as run_export
+    from hpsearch.export import export as run_export
 
     _quiet_tensorflow()
     default = "train_best.py" if fmt == "script" else "train_best.json"
@@ -611,11 +611,11 @@ def _print_trials(rows: list[dict[str, Any]], title: str) -> None:
 
 
 def _quiet_tensorflow() -> None:
-    from search.threads import use_threads
+    from hpsearch.threads import use_threads
 
     use_threads()  # before TensorFlow starts its runtime; a worker's env already holds its share
     if not _DEBUG:
-        from search.quiet import quiet_tensorflow
+        from hpsearch.quiet import quiet_tensorflow
 
         quiet_tensorflow()
 

@@ -3,11 +3,11 @@
 A study file (``studies/*.toml``) names the study, its storage, search space, dataset,
 objective, sampler, pruner, early stopping and budget. :func:`load_study_file` reads it
 with :mod:`tomllib` and returns a :class:`StudyConfig`; every problem becomes one
-:class:`~search.errors.ConfigError` line naming the file, the key, the value and what is
+:class:`~hpsearch.errors.ConfigError` line naming the file, the key, the value and what is
 allowed. ``StudyConfig.to_dict()`` / ``StudyConfig.from_dict()`` round-trip.
 
 Checks that need a library (sampler and pruner options, space parameter names) live
-with those pieces (:mod:`search.strategies`, :mod:`search.spaces`); this module only
+with those pieces (:mod:`hpsearch.strategies`, :mod:`hpsearch.spaces`); this module only
 checks shapes, types and ranges.
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from search.errors import ConfigError
+from hpsearch.errors import ConfigError
 
 METRICS = ("val_loss", "val_accuracy", "loss", "accuracy")
 """What every trial's ``fit`` logs (the engine compiles with ``metrics=["accuracy"]``)."""

@@ -14,10 +14,10 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from search.errors import DataError, StorageError
-from search.queries import load, stored_config
-from search.store import EpochLog
-from search.tradeoff import analyse
+from hpsearch.errors import DataError, StorageError
+from hpsearch.queries import load, stored_config
+from hpsearch.store import EpochLog
+from hpsearch.tradeoff import analyse
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ def chosen_params(space_suggest: Any, trial: FrozenTrial) -> dict[str, Any]:
 
 
 def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
-    from search.runner import prepare
-    from search.trial import build, early_stopping, fit, settings_for, train_eval
+    from hpsearch.runner import prepare
+    from hpsearch.trial import build, early_stopping, fit, settings_for, train_eval
 
     study = load(url, name)
     log = EpochLog(url)

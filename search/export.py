@@ -25,16 +25,16 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from search import setting
-from search.config import StudyConfig
-from search.errors import ConfigError, StorageError
-from search.evaluate import chosen_params, chosen_trial
-from search.outputs import check_output
-from search.queries import best_trial, load, stored_config, value_of
-from search.selection import Run, Selection, summarize
-from search.spaces import Space, load_space
-from search.store import EpochLog
-from search.tradeoff import Candidate
+from hpsearch import setting
+from hpsearch.config import StudyConfig
+from hpsearch.errors import ConfigError, StorageError
+from hpsearch.evaluate import chosen_params, chosen_trial
+from hpsearch.outputs import check_output
+from hpsearch.queries import best_trial, load, stored_config, value_of
+from hpsearch.selection import Run, Selection, summarize
+from hpsearch.spaces import Space, load_space
+from hpsearch.store import EpochLog
+from hpsearch.tradeoff import Candidate
 
 _HEADER = '''#!/usr/bin/env python3
 """Train the configuration an hpsearch study chose, without hpsearch.
@@ -175,9 +175,9 @@ if __name__ == "__main__":
 
 def engine_functions() -> list[Callable[..., Any]]:
     """The engine functions every exported script carries, in dependency order."""
-    from search.data import base, imdb, synthetic, text
-    from search.knobs import make_optimizer
-    from search.trial import (
+    from hpsearch.data import base, imdb, synthetic, text
+    from hpsearch.knobs import make_optimizer
+    from hpsearch.trial import (
         TrainEval,
         compile_model,
         early_stopping,
@@ -256,7 +256,7 @@ def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str
 
 
 def stored_runs(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str) -> list[Run]:
-    """The trial's re-evaluation runs (see :mod:`search.selection`), read once."""
+    """The trial's re-evaluation runs (see :mod:`hpsearch.selection`), read once."""
     store = Selection(url)
     try:
         return store.runs(study.study_name).get(trial.number, [])
@@ -289,7 +289,7 @@ def prepare_space(cfg: StudyConfig) -> Space:
 
 def render_script(config: dict[str, Any], build_model: Callable[..., Any]) -> str:
     """The standalone script's text for ``config`` and the space's ``build_model``."""
-    from search.data import synthetic
+    from hpsearch.data import synthetic
 
     parts = [
         _HEADER.replace("__THREADS__", _literal(config.get("threads", {}))),

@@ -19,12 +19,12 @@ from typing import Any, Protocol
 import optuna
 from optuna.trial import TrialState
 
-from search import setting
-from search.budget import Budget
-from search.config import StudyConfig
-from search.data import Dataset, load_dataset
-from search.errors import ConfigError, HpsearchError, StorageError, TrialDiverged
-from search.spaces import (
+from hpsearch import setting
+from hpsearch.budget import Budget
+from hpsearch.config import StudyConfig
+from hpsearch.data import Dataset, load_dataset
+from hpsearch.errors import ConfigError, HpsearchError, StorageError, TrialDiverged
+from hpsearch.spaces import (
     RangedTrial,
     Space,
     call_suggest,
@@ -35,14 +35,14 @@ from search.spaces import (
     outside_ranges,
     sample_params,
 )
-from search.store import EpochLog, check_storage, open_storage
-from search.strategies import make_pruner, make_sampler
+from hpsearch.store import EpochLog, check_storage, open_storage
+from hpsearch.strategies import make_pruner, make_sampler
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
 class Reporter(Protocol):
-    """What the runner tells a progress display (see :mod:`search.progress`)."""
+    """What the runner tells a progress display (see :mod:`hpsearch.progress`)."""
 
     def start(self, study: optuna.Study, total: int, done: int) -> None: ...
     def epoch(self, trial_number: int, epoch: int, logs: dict[str, float]) -> None: ...
@@ -119,7 +119,7 @@ def counted(study: optuna.Study) -> int:
     """Trials that spend the budget: completed, pruned, or failed on a NaN loss.
 
     Trials that were interrupted or whose worker died do not count: their slot goes back
-    to the budget (see :mod:`search.budget`).
+    to the budget (see :mod:`hpsearch.budget`).
     """
     n = 0
     for t in study.get_trials(deepcopy=False, states=FINISHED):
@@ -215,7 +215,7 @@ def _alive(pid: int) -> bool:
 
 def join_study(url: str, name: str) -> tuple[Prepared, optuna.Study, Budget]:
     """Join an existing study as one more worker (``hpsearch worker``)."""
-    from search.queries import load, stored_config
+    from hpsearch.queries import load, stored_config
 
     cfg = stored_config(load(url, name), url)
     # Each worker samples with its own seed: with the study's seed in every process,
@@ -275,7 +275,7 @@ def _publisher(url: str) -> Callable[..., None]:
 
 
 def _publish(study: optuna.Study, url: str, trial: optuna.trial.FrozenTrial | None = None) -> None:
-    from search.dashboard import publish
+    from hpsearch.dashboard import publish
 
     try:
         publish(study, url, trial)
@@ -292,7 +292,7 @@ def log_debug(message: str) -> None:
 def _objective(
     prep: Prepared, log: EpochLog, budget: Budget, reporter: Reporter
 ) -> Callable[[optuna.Trial], float | tuple[float, float]]:
-    from search.trial import run_trial, settings_for  # imports TensorFlow
+    from hpsearch.trial import run_trial, settings_for  # imports TensorFlow
 
     cfg = prep.cfg
     settings = settings_for(cfg)

@@ -31,10 +31,10 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from search.config import RangeOverride
-from search.errors import ConfigError, SpaceError
+from hpsearch.config import RangeOverride
+from hpsearch.errors import ConfigError, SpaceError
+from hpsearch.shipped import BUILTIN_SPACES
 
-PROJECT_SPACES = Path(__file__).resolve().parent.parent / "spaces"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -75,7 +75,7 @@ class ParamInfo:
 def search_dirs(extra: Sequence[Path] = ()) -> list[Path]:
     """Folders searched for a space given by bare name, first match wins."""
     dirs = [Path(p) for p in os.environ.get("HPSEARCH_SPACES_PATH", "").split(os.pathsep) if p]
-    dirs += [*extra, Path.cwd() / "spaces", PROJECT_SPACES]
+    dirs += [*extra, Path.cwd() / "spaces", BUILTIN_SPACES]
     seen: list[Path] = []
     for d in dirs:
         if d.resolve() not in seen and d.is_dir():
@@ -218,13 +218,13 @@ def check_params(space: Space, params: Any) -> dict[str, Any]:
                 f"space {space.name!r}: suggest() returned {key!r}: {value!r} "
                 f"({type(value).__name__}); allowed: str keys, plain str/int/float/bool values"
             )
-    from search.knobs import OPTIMIZERS
+    from hpsearch.knobs import OPTIMIZERS
 
     missing = [k for k in ("batch_size", "optimizer", "learning_rate") if k not in params]
     if missing:
         raise SpaceError(
             f"space {space.name!r}: suggest() returned no {', '.join(map(repr, missing))}; "
-            "spread search.knobs.suggest_training(trial) into it (or set them)"
+            "spread hpsearch.knobs.suggest_training(trial) into it (or set them)"
         )
     if params["optimizer"] not in OPTIMIZERS:
         raise SpaceError(

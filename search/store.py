@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from search.errors import StorageError
+from hpsearch.errors import StorageError
 
 METADATA = sa.MetaData()
 EPOCHS = sa.Table(
@@ -37,7 +37,7 @@ EPOCHS = sa.Table(
     sa.Column("val_accuracy", sa.Float),
     sa.Column("seconds", sa.Float),
     sa.Column("recorded_at", sa.DateTime),
-    # Inference-mode numbers on a training subsample (see search.trial.TrainEval); NULL in
+    # Inference-mode numbers on a training subsample (see hpsearch.trial.TrainEval); NULL in
     # stores written before they were measured.
     sa.Column("train_eval_loss", sa.Float),
     sa.Column("train_eval_accuracy", sa.Float),
@@ -80,7 +80,7 @@ SELECTION = sa.Table(
     sa.Column("seconds", sa.Float),
     sa.Column("recorded_at", sa.DateTime),
 )
-"""Re-evaluation runs of a study's finalists (see :mod:`search.selection`): each finalist
+"""Re-evaluation runs of a study's finalists (see :mod:`hpsearch.selection`): each finalist
 trained again on another validation split with another seed; validation numbers only."""
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import optuna
 
-from search.config import StrategyConfig
-from search.errors import ConfigError
+from hpsearch.config import StrategyConfig
+from hpsearch.errors import ConfigError
 
 SAMPLERS: dict[str, Callable[..., optuna.samplers.BaseSampler]] = {
     "tpe": optuna.samplers.TPESampler,

@@ -10,19 +10,19 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
-from search.config import RangeOverride
-from search.errors import ConfigError, SpaceError
-from search.spaces import (
-    PROJECT_SPACES,
+from hpsearch.config import RangeOverride
+from hpsearch.errors import ConfigError, SpaceError
+from hpsearch.shipped import BUILTIN_SPACES
+from hpsearch.spaces import (
     RangedTrial,
     available_spaces,
     check_ranges,
     describe,
     load_space,
 )
-from search.trial import compile_model
+from hpsearch.trial import compile_model
 
-SPACES = sorted(p.stem for p in PROJECT_SPACES.glob("*.py") if not p.stem.startswith("_"))
+SPACES = sorted(p.stem for p in BUILTIN_SPACES.glob("*.py") if not p.stem.startswith("_"))
 
 
 def test_the_three_tutorial_spaces_are_shipped() -> None:
@@ -80,7 +80,7 @@ def test_describe_finds_conditional_knobs() -> None:
 
 
 def test_load_by_path_and_by_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    source = (PROJECT_SPACES / "lstm_dropout.py").read_text()
+    source = (BUILTIN_SPACES / "lstm_dropout.py").read_text()
     (tmp_path / "mine.py").write_text(source)
     assert load_space(str(tmp_path / "mine.py")).name == "mine"
     pkg = tmp_path / "userpkg"
@@ -158,7 +158,7 @@ def test_bad_ranges(ranges: dict[str, RangeOverride], expected: str) -> None:
 
 @pytest.mark.parametrize("name", SPACES)
 def test_every_space_exports_a_script_that_builds_its_model(name: str) -> None:
-    from search.export import render_script
+    from hpsearch.export import render_script
 
     space = load_space(name)
     config = {"study": "s", "trial": 0, "params": space.baseline, "output": "m.keras"}
@@ -168,4 +168,6 @@ def test_every_space_exports_a_script_that_builds_its_model(name: str) -> None:
     build = namespace["build_model"]
     model = build(namespace["PARAMS"], SimpleNamespace(vocab_size=40, maxlen=10))  # type: ignore[operator]
     assert model.output_shape == (None, 1)
-    assert "import search" not in text and "from search" not in text
+    assert not any(
+        s in text for s in ("import search", "from search", "import hpsearch", "from hpsearch")
+    )

@@ -7,16 +7,16 @@ from pathlib import Path
 import optuna
 import pytest
 
-from search.config import load_study_file
-from search.runner import prepare, run_study
-from search.store import EpochLog
-from search.trial import trial_seed
+from hpsearch.config import load_study_file
+from hpsearch.runner import prepare, run_study
+from hpsearch.store import EpochLog
+from hpsearch.trial import trial_seed
 
 NAN_SPACE = '''
 """A space whose model outputs NaN, to test divergence handling."""
 from __future__ import annotations
 import keras
-from search.knobs import TRAINING_BASELINE
+from hpsearch.knobs import TRAINING_BASELINE
 
 BASELINE = {"scale": 1.0, **TRAINING_BASELINE}
 
