@@ -35,12 +35,17 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
+from hpsearch.errors import MissingExtraError  # noqa: E402
 from hpsearch.quiet import quiet_tensorflow  # noqa: E402
 from hpsearch.threads import use_threads  # noqa: E402
 
 use_threads()  # as `hpsearch run` does
 quiet_tensorflow()
 
+try:  # KerasTuner comes with hpsearch's kt extra; without it, one line says so
+    import hpsearch.kt_bridge  # noqa: F401
+except MissingExtraError as _missing:
+    sys.exit(f"compare.py: error: {_missing}")
 
 import keras  # noqa: E402
 import keras_tuner  # noqa: E402

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import keras_tuner
 import optuna
 from optuna.distributions import (
     BaseDistribution,
@@ -24,7 +23,13 @@ from optuna.distributions import (
 from hpsearch import setting
 from hpsearch.config import RangeOverride
 from hpsearch.data import Dataset
+from hpsearch.errors import MissingExtraError
 from hpsearch.spaces import RangedTrial, Space
+
+try:  # the kt extra: KerasTuner (and TensorBoard, which it imports on TensorFlow)
+    import keras_tuner
+except ImportError as exc:
+    raise MissingExtraError("KerasTuner (for the KerasTuner bridge)", "kt", str(exc)) from None
 
 
 class OptunaStyleHP:

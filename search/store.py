@@ -239,8 +239,8 @@ def _reason(exc: BaseException) -> str:
     text = " ".join(str(exc).split())[:300]
     if isinstance(exc, ImportError) or "No module named" in text:
         return (
-            f"{text}; install its Python driver (pip install 'psycopg[binary]' for "
-            "PostgreSQL, mysqlclient for MySQL)"
+            f"{text}; install its Python driver (for PostgreSQL the postgres extra: "
+            'pip install "hpsearch[postgres]"; mysqlclient for MySQL)'
         )
     if "Can't load plugin" in text:
         return f"{text}; allowed: sqlite:///file.db or postgresql+psycopg://user@host/db"
