@@ -9,17 +9,19 @@ TensorFlow is imported only by commands that train or build models, so ``--help`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from hpsearch.errors import HpsearchError
+from hpsearch.errors import HpsearchError, HpsearchWarning
 from hpsearch.queries import TRIAL_COLUMNS, fmt, short, trial_cells
 from hpsearch.signals import INTERRUPTED, interruptible
 
@@ -231,11 +233,11 @@ def select(study: str, storage: str) -> None:
       hpsearch select imdb-sample-best
     """
     _quiet_tensorflow()
-    from hpsearch.queries import load, stored_config
-    from hpsearch.runner import prepare
+    from hpsearch.queries import load
+    from hpsearch.runner import prepare_stored
 
     opened = load(storage, study)
-    prep = prepare(stored_config(opened, storage))
+    prep = prepare_stored(opened, storage)
     if prep.cfg.selection.finalists == 0:
         out.print(f"study {study}: [selection] finalists = 0, nothing to re-evaluate")
         return
@@ -632,13 +634,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     optuna.logging.set_verbosity(optuna.logging.INFO if _DEBUG else optuna.logging.ERROR)
     if not _DEBUG:
-        import warnings
-
         # Heartbeats and stale-trial retry are marked experimental by Optuna; say it once
         # in the docs rather than on every start.
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     try:
-        cli.main(args=args, prog_name="hpsearch", standalone_mode=False)
+        with _warnings_as_lines():
+            cli.main(args=args, prog_name="hpsearch", standalone_mode=False)
         return 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
@@ -656,6 +657,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         click.echo(f"hpsearch: error: {unexpected(exc)}", err=True)
         return 1
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """hpsearch's own warnings (:class:`~hpsearch.errors.HpsearchWarning`) print as one
+    ``hpsearch: warning:`` line each, once per command; other warnings are left as they are."""
+    shown: set[str] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", HpsearchWarning)
+        previous = warnings.showwarning
+
+        def show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+            if not issubclass(category, HpsearchWarning):
+                previous(message, category, *args, **kwargs)
+                return
+            line = " ".join(str(message).split())
+            if line not in shown:
+                shown.add(line)
+                click.echo(f"hpsearch: warning: {line}", err=True)
+
+        warnings.showwarning = show
+        yield
 
 
 def root_fault(exc: BaseException) -> BaseException:

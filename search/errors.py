@@ -50,5 +50,10 @@ class MissingExtraError(HpsearchError):
         )
 
 
+class HpsearchWarning(UserWarning):
+    """Something a user should know that does not stop the command (the CLI prints it once,
+    as one ``hpsearch: warning:`` line)."""
+
+
 class TrialDiverged(Exception):  # noqa: N818 - reads as an event, like optuna.TrialPruned
     """A trial's loss became NaN or infinite; the trial fails, the study goes on."""

@@ -15,7 +15,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from hpsearch.errors import DataError, StorageError
-from hpsearch.queries import load, stored_config
+from hpsearch.queries import load
 from hpsearch.store import EpochLog
 from hpsearch.tradeoff import analyse
 
@@ -64,14 +64,14 @@ def chosen_params(space_suggest: Any, trial: FrozenTrial) -> dict[str, Any]:
 
 
 def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
-    from hpsearch.runner import prepare
+    from hpsearch.runner import prepare_stored
     from hpsearch.trial import build, early_stopping, fit, settings_for, train_eval
 
     study = load(url, name)
     log = EpochLog(url)
     trial = chosen_trial(study, log, number)
-    cfg = stored_config(study, url)
-    prep = prepare(cfg)
+    prep = prepare_stored(study, url)  # the study's own space, from wherever it was found
+    cfg = prep.cfg
     params = chosen_params(prep.space.suggest, trial)
     data = prep.data_for(params)
     if data.x_test is None or data.y_test is None:

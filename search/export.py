@@ -32,7 +32,7 @@ from hpsearch.evaluate import chosen_params, chosen_trial
 from hpsearch.outputs import check_output
 from hpsearch.queries import best_trial, load, stored_config, value_of
 from hpsearch.selection import Run, Selection, summarize
-from hpsearch.spaces import Space, load_space
+from hpsearch.spaces import Space, stored_space
 from hpsearch.store import EpochLog
 from hpsearch.tradeoff import Candidate
 
@@ -214,7 +214,7 @@ def engine_functions() -> list[Callable[..., Any]]:
 def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str) -> dict[str, Any]:
     """The JSON-able description of one trial: what the script needs, and provenance."""
     cfg = stored_config(study, url)
-    space = prepare_space(cfg)
+    space = prepare_space(study, cfg)
     params = chosen_params(space.suggest, trial)
     # The arrays are vectorized at the study's largest setting, then cut to the trial's.
     vectorized = setting.ceiling(cfg, space).dataset
@@ -282,9 +282,10 @@ def reevaluated(
     return summarize(point, runs, measure).record()
 
 
-def prepare_space(cfg: StudyConfig) -> Space:
-    """The study's space module (imports Keras)."""
-    return load_space(cfg.space)
+def prepare_space(study: optuna.Study, cfg: StudyConfig) -> Space:
+    """The study's space module (imports Keras), from the origin the study recorded; a source
+    changed since is a warning here (export reads, it trains nothing)."""
+    return stored_space(study, cfg.space, changed="warn")
 
 
 def render_script(config: dict[str, Any], build_model: Callable[..., Any]) -> str:
@@ -336,7 +337,7 @@ def export(
     if fmt == "json":
         text = json.dumps(config, indent=2, sort_keys=True) + "\n"
     else:
-        text = render_script(config, prepare_space(stored_config(study, url)).build_model)
+        text = render_script(config, prepare_space(study, stored_config(study, url)).build_model)
     output.write_text(text, encoding="utf-8")
     if fmt == "script":
         output.chmod(0o755)

@@ -91,12 +91,14 @@ def test_load_by_path_and_by_module(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert load_space("userpkg.myspace").baseline["lstm_units"] == 100
 
 
-def test_project_spaces_do_not_shadow_a_spaces_package() -> None:
+def test_shipped_spaces_are_part_of_hpsearch_not_a_spaces_package(tmp_path: Path) -> None:
     import sys
 
-    load_space("cnn_lstm")
+    assert load_space("cnn_lstm").module.__name__ == "hpsearch.builtin_spaces.cnn_lstm"
     assert "spaces" not in sys.modules or not hasattr(sys.modules["spaces"], "cnn_lstm")
-    assert "hpsearch_spaces.cnn_lstm" in sys.modules
+    (tmp_path / "mine.py").write_text((BUILTIN_SPACES / "cnn_lstm.py").read_text())
+    load_space(str(tmp_path / "mine.py"))  # a user's file: loaded by path, privately named
+    assert "hpsearch_spaces.mine" in sys.modules
 
 
 @pytest.mark.parametrize(
