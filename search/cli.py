@@ -92,9 +92,13 @@ def run(
 ) -> None:
     """Create or resume the study in STUDY_FILE and run the rest of its budget.
 
+    STUDY_FILE may also name an example shipped with hpsearch (quickstart, imdb-cnn-lstm, ...),
+    when no such file is here.
+
     \b
     Example:
       hpsearch run studies/quickstart.toml
+      hpsearch run quickstart
       hpsearch run studies/imdb-cnn-lstm.toml --data ../shared/data/imdb/train.csv \\
           --maxlen 200 --trials 12
     """

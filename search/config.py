@@ -328,10 +328,24 @@ class StudyConfig:
 
 
 def load_study_file(path: str | Path) -> StudyConfig:
-    """Read and validate a study file; every problem is one ConfigError line."""
+    """Read and validate a study file; every problem is one ConfigError line.
+
+    A path that is not a file here may name an example study shipped with hpsearch
+    (``quickstart``, ``quickstart.toml`` or ``studies/quickstart.toml``), so the examples run
+    from any folder; a file of that name here always wins.
+    """
+    from hpsearch.shipped import example_studies, example_study
+
     p = Path(path)
     if not p.is_file():
-        raise ConfigError(f"{p}: no such study file")
+        name = str(path).removeprefix(f"studies{os.sep}").removeprefix("studies/")
+        shipped = example_study(name)
+        if shipped is None:
+            raise ConfigError(
+                f"{p}: no such study file; examples shipped with hpsearch: "
+                f"{', '.join(example_studies())}"
+            )
+        p = shipped
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -98,3 +98,17 @@ def test_a_spaces_package_from_elsewhere_is_never_read(
     assert all(name in r.out for name in SHIPPED)
     assert not marker.exists(), marker.read_text()
     assert "spaces" not in sys.modules
+
+
+def test_example_studies_run_by_name_from_any_folder(tmp_path: Path) -> None:
+    from hpsearch.config import load_study_file
+    from hpsearch.shipped import EXAMPLE_STUDIES
+
+    for spelling in ("quickstart", "quickstart.toml", "studies/quickstart.toml"):
+        cfg = load_study_file(spelling)  # the working directory is an empty temp folder
+        assert cfg.name == "quickstart" and cfg.source == str(EXAMPLE_STUDIES / "quickstart.toml")
+    (tmp_path / "studies").mkdir()
+    (tmp_path / "studies" / "quickstart.toml").write_text('name = "mine"\nspace = "pooled"\n')
+    assert load_study_file("studies/quickstart.toml").name == "mine"  # a file here wins
+    with pytest.raises(ConfigError, match="no such study file; examples shipped with hpsearch: "):
+        load_study_file("quickstrat")
