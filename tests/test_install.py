@@ -3,7 +3,9 @@ else built here from this checkout's package files) installed, not editable, int
 then used from empty folders: ``hpsearch spaces`` lists every shipped space, the quick start
 runs, a study with its space beside the study file runs, and ``export`` and a ``worker`` find
 that space from another folder; ``import hpsearch`` and ``python -m hpsearch`` work. A top-level
-``spaces`` package on ``PYTHONPATH`` (an unrelated distribution) is never read.
+``spaces`` package on ``PYTHONPATH`` (an unrelated distribution) is never read, and the optional
+extras' packages are made unimportable (as in a plain ``pip install .``): a PostgreSQL store
+then says which extra to install.
 
 The fresh venv gets the dependencies by a ``.pth`` line naming this venv's site-packages (so
 the test is offline and fast); ``.pth`` files there, among them the editable install's import
@@ -26,6 +28,18 @@ import pytest
 
 from tests.conftest import REPO
 
+# A sitecustomize that makes the optional extras' packages unimportable, as when not installed.
+ABSENT = """import sys
+
+
+class Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"keras_tuner", "tensorboard", "psycopg", "torch"}:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+sys.meta_path.insert(0, Absent())
+"""
 SHIPPED = sorted(p.stem for p in (REPO / "spaces").glob("*.py") if not p.stem.startswith("_"))
 TINY = REPO / "tests" / "spaces" / "tiny.py"
 
@@ -85,6 +99,7 @@ def test_the_wheel_installed_in_a_fresh_venv_works_from_any_folder(tmp_path: Pat
     (fake / "__init__.py").write_text(touch)
     for name in SHIPPED:
         (fake / f"{name}.py").write_text(touch)
+    (fake.parent / "sitecustomize.py").write_text(ABSENT)
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")},
         "PYTHONPATH": str(fake.parent),
@@ -134,5 +149,17 @@ def test_the_wheel_installed_in_a_fresh_venv_works_from_any_folder(tmp_path: Pat
         assert conn.execute("SELECT COUNT(*) FROM trials").fetchone() == (2,)
     r = run("python", "-m", "hpsearch", "studies", "--storage", url, cwd=empty)
     assert "beside" in r.stdout and "myspace" in r.stdout
+
+    pg = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    r = subprocess.run(
+        [str(bin_dir / "hpsearch"), "studies", "--storage", pg],
+        capture_output=True,
+        text=True,
+        cwd=empty,
+        env=env,
+    )
+    assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
+    assert "No module named 'psycopg'" in r.stderr
+    assert 'pip install "hpsearch[postgres]"' in r.stderr
 
     assert not marker.exists(), marker.read_text()
