@@ -1,7 +1,7 @@
 """hpsearch against KerasTuner and plain Keras, side by side on the real IMDB sample.
 
 Every contender searches the same space (a space module's own ``suggest()``; KerasTuner runs it
-through :mod:`search.kt_bridge`) on the same split (validation carved from ``train.csv``) with
+through :mod:`hpsearch.kt_bridge`) on the same split (validation carved from ``train.csv``) with
 the same budget in training epochs, counted epoch by epoch across all of its trials. Each reports
 its best validation accuracy, the test accuracy of its picked configuration (the best completed
 trial, retrained once with the run's seed, measured once on ``test.csv``), epochs spent, wall
@@ -34,35 +34,39 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
-from search.quiet import quiet_tensorflow  # noqa: E402
-from search.threads import use_threads  # noqa: E402
+from hpsearch.errors import MissingExtraError  # noqa: E402
+from hpsearch.quiet import quiet_tensorflow  # noqa: E402
+from hpsearch.threads import use_threads  # noqa: E402
 
 use_threads()  # as `hpsearch run` does
 quiet_tensorflow()
 
+try:  # KerasTuner comes with hpsearch's kt extra; without it, one line says so
+    import hpsearch.kt_bridge  # noqa: F401
+except MissingExtraError as _missing:
+    sys.exit(f"compare.py: error: {_missing}")
 
 import keras  # noqa: E402
 import keras_tuner  # noqa: E402
 import optuna  # noqa: E402
 
-from search import setting  # noqa: E402
-from search.config import (  # noqa: E402
+from hpsearch import setting  # noqa: E402
+from hpsearch.config import (  # noqa: E402
     BudgetConfig,
     DatasetConfig,
     EarlyStoppingConfig,
     StrategyConfig,
     StudyConfig,
 )
-from search.data import Dataset, load_dataset  # noqa: E402
-from search.evaluate import chosen_params  # noqa: E402
-from search.kt_bridge import SpaceHyperModel, keras_tuner_study  # noqa: E402
-from search.queries import best_trial  # noqa: E402
-from search.runner import prepare, run_study  # noqa: E402
-from search.spaces import Space, load_space  # noqa: E402
-from search.store import EpochLog  # noqa: E402
-from search.trial import build, early_stopping, fit, settings_for, train_eval  # noqa: E402
+from hpsearch.data import Dataset, load_dataset  # noqa: E402
+from hpsearch.evaluate import chosen_params  # noqa: E402
+from hpsearch.kt_bridge import SpaceHyperModel, keras_tuner_study  # noqa: E402
+from hpsearch.queries import best_trial  # noqa: E402
+from hpsearch.runner import prepare, run_study  # noqa: E402
+from hpsearch.spaces import Space, load_space  # noqa: E402
+from hpsearch.store import EpochLog  # noqa: E402
+from hpsearch.trial import build, early_stopping, fit, settings_for, train_eval  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)

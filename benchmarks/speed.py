@@ -4,7 +4,7 @@ Every configuration trains the article's baseline (a space's ``BASELINE``) throu
 engine's own ``build()`` and ``fit()``, in fresh processes started the way ``hpsearch run``
 and ``hpsearch run --workers N`` start them, on the real IMDB sample. "Before" is how the
 engine ran as of commit 414ae4f: TensorFlow's default thread pools for one worker, one
-inter-op thread per worker for several. "After" is :func:`search.threads.thread_env`, what
+inter-op thread per worker for several. "After" is :func:`hpsearch.threads.thread_env`, what
 ``hpsearch run`` and its workers use now.
 Rounds alternate which setting goes first; the machine's noise shows as the spread.
 
@@ -28,20 +28,19 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:
     """Train ``spec['models']`` fresh baseline models; time each epoch and each whole trial."""
-    from search.quiet import quiet_tensorflow
+    from hpsearch.quiet import quiet_tensorflow
 
     quiet_tensorflow()
     import keras
 
-    from search.config import BudgetConfig, DatasetConfig, EarlyStoppingConfig, StudyConfig
-    from search.data import load_dataset
-    from search.spaces import load_space
-    from search.trial import build, fit, settings_for
+    from hpsearch.config import BudgetConfig, DatasetConfig, EarlyStoppingConfig, StudyConfig
+    from hpsearch.data import load_dataset
+    from hpsearch.spaces import load_space
+    from hpsearch.trial import build, fit, settings_for
 
     started = time.perf_counter()
     cfg = StudyConfig(
@@ -109,7 +108,7 @@ def measure(spec: dict[str, Any], envs: list[dict[str, str]]) -> dict[str, float
 
 def before_env(n_workers: int) -> dict[str, str]:
     """The thread settings as of commit 414ae4f (TensorFlow's defaults for one worker)."""
-    from search.threads import cores
+    from hpsearch.threads import cores
 
     if n_workers == 1:
         return {}
@@ -118,7 +117,7 @@ def before_env(n_workers: int) -> dict[str, str]:
 
 
 def after_env(n_workers: int) -> dict[str, str]:
-    from search.threads import thread_env
+    from hpsearch.threads import thread_env
 
     return thread_env(n_workers)
 

@@ -13,15 +13,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from search.queries import load  # noqa: E402
-from search.store import EpochLog  # noqa: E402
-from search.tradeoff import gap_of  # noqa: E402
+from hpsearch.queries import load
+from hpsearch.store import EpochLog
+from hpsearch.tradeoff import gap_of
 
 
 def ranks(values: list[float]) -> list[float]:

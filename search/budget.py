@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from search.store import METADATA, engine_for
+from hpsearch.store import METADATA, engine_for
 
 BUDGET = sa.Table(
     "hpsearch_budget",

@@ -1,7 +1,7 @@
 """The ``hpsearch`` command line: thin commands over the library.
 
 Each command parses its options, calls one library function and prints. Errors from the
-library (:class:`~search.errors.HpsearchError`) and from click's parsing become one line on
+library (:class:`~hpsearch.errors.HpsearchError`) and from click's parsing become one line on
 stderr and an exit status here, and only here; ``--debug`` shows the traceback instead.
 TensorFlow is imported only by commands that train or build models, so ``--help``,
 ``studies``, ``trials`` and ``best`` answer quickly.
@@ -9,20 +9,22 @@ TensorFlow is imported only by commands that train or build models, so ``--help`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from search.errors import HpsearchError
-from search.queries import TRIAL_COLUMNS, fmt, short, trial_cells
-from search.signals import INTERRUPTED, interruptible
+from hpsearch.errors import HpsearchError, HpsearchWarning
+from hpsearch.queries import TRIAL_COLUMNS, fmt, short, trial_cells
+from hpsearch.signals import INTERRUPTED, interruptible
 
 DEFAULT_STORAGE = "sqlite:///hpsearch.db"
 # Off a terminal (pipes, CI logs) rich would wrap tables at 80 columns; give them room.
@@ -91,16 +93,20 @@ def run(
 ) -> None:
     """Create or resume the study in STUDY_FILE and run the rest of its budget.
 
+    STUDY_FILE may also name an example shipped with hpsearch (quickstart, imdb-cnn-lstm, ...),
+    when no such file is here.
+
     \b
     Example:
       hpsearch run studies/quickstart.toml
+      hpsearch run quickstart
       hpsearch run studies/imdb-cnn-lstm.toml --data ../shared/data/imdb/train.csv \\
           --maxlen 200 --trials 12
     """
-    from search.config import apply_overrides, load_study_file
-    from search.progress import RichReporter
-    from search.queries import trial_row
-    from search.runner import prepare, run_study
+    from hpsearch.config import apply_overrides, load_study_file
+    from hpsearch.progress import RichReporter
+    from hpsearch.queries import trial_row
+    from hpsearch.runner import prepare, run_study
 
     cfg = load_study_file(study_file)
     cfg = apply_overrides(
@@ -125,7 +131,7 @@ def run(
         if workers == 1:
             study = run_study(prep, RichReporter(out, cfg.monitor))
         else:
-            from search.workers import run_workers
+            from hpsearch.workers import run_workers
 
             study = run_workers(prep, workers, out)
     rows = [r for r in map(trial_row, study.get_trials(deepcopy=False)) if r["value"] is not None]
@@ -139,8 +145,8 @@ def run(
 
 def _reevaluate(prep: Any, study: Any) -> None:
     """Re-evaluate the finalists (what is not stored yet), then print them and the pick."""
-    from search.reevaluate import finalists, reevaluate
-    from search.selection import Selection
+    from hpsearch.reevaluate import finalists, reevaluate
+    from hpsearch.selection import Selection
 
     cfg = prep.cfg
     chosen = finalists(prep, study)
@@ -171,9 +177,9 @@ def _reevaluate(prep: Any, study: Any) -> None:
 
 
 def _print_selection(storage: str, study: str) -> None:
-    from search.queries import load
-    from search.store import EpochLog
-    from search.tradeoff import analyse
+    from hpsearch.queries import load
+    from hpsearch.store import EpochLog
+    from hpsearch.tradeoff import analyse
 
     log = EpochLog(storage)
     try:
@@ -232,11 +238,11 @@ def select(study: str, storage: str) -> None:
       hpsearch select imdb-sample-best
     """
     _quiet_tensorflow()
-    from search.queries import load, stored_config
-    from search.runner import prepare
+    from hpsearch.queries import load
+    from hpsearch.runner import prepare_stored
 
     opened = load(storage, study)
-    prep = prepare(stored_config(opened, storage))
+    prep = prepare_stored(opened, storage)
     if prep.cfg.selection.finalists == 0:
         out.print(f"study {study}: [selection] finalists = 0, nothing to re-evaluate")
         return
@@ -258,8 +264,8 @@ def create(study_file: str, n_trials: int | None, storage: str | None) -> None:
       hpsearch create studies/imdb-cnn-lstm.toml --storage postgresql+psycopg://me@db/hpsearch
       hpsearch worker imdb-cnn-lstm --storage postgresql+psycopg://me@db/hpsearch
     """
-    from search.config import apply_overrides, load_study_file
-    from search.runner import prepare, start_study
+    from hpsearch.config import apply_overrides, load_study_file
+    from hpsearch.runner import prepare, start_study
 
     cfg = apply_overrides(load_study_file(study_file), n_trials=n_trials, storage=storage)
     _quiet_tensorflow()
@@ -284,8 +290,8 @@ def worker(study: str, storage: str, quiet: bool) -> None:
       hpsearch worker imdb-cnn-lstm --storage postgresql+psycopg://me@db/hpsearch
     """
     _quiet_tensorflow()
-    from search.progress import RichReporter
-    from search.runner import SilentReporter, join_study, work
+    from hpsearch.progress import RichReporter
+    from hpsearch.runner import SilentReporter, join_study, work
 
     prep, opened, budget = join_study(storage, study)
     reporter = SilentReporter() if quiet else RichReporter(out, prep.cfg.monitor)
@@ -310,7 +316,7 @@ def dashboard(storage: str, host: str, port: int, allow_remote: bool) -> None:
     Example:
       hpsearch dashboard --storage sqlite:///hpsearch.db --port 8080
     """
-    from search.dashboard import serve
+    from hpsearch.dashboard import serve
 
     try:
         serve(storage, host, port, allow_remote)
@@ -328,7 +334,7 @@ def studies(storage: str) -> None:
     Example:
       hpsearch studies --storage sqlite:///hpsearch.db
     """
-    from search.queries import SHOWN_STATES, list_studies
+    from hpsearch.queries import SHOWN_STATES, list_studies
 
     table = Table("study", "space", "trials", *SHOWN_STATES, "best", "metric", "best trial")
     for s in list_studies(storage):
@@ -355,7 +361,7 @@ def trials(study: str, storage: str) -> None:
     Example:
       hpsearch trials quickstart
     """
-    from search.queries import trial_rows
+    from hpsearch.queries import trial_rows
 
     _print_trials(trial_rows(storage, study), title=study)
 
@@ -373,7 +379,7 @@ def best(study: str, storage: str, as_json: bool) -> None:
     Example:
       hpsearch best quickstart --json
     """
-    from search.queries import best_row
+    from hpsearch.queries import best_row
 
     row = best_row(storage, study)
     if as_json:
@@ -407,7 +413,7 @@ def spaces(name: str | None) -> None:
       hpsearch spaces cnn_lstm
     """
     _quiet_tensorflow()
-    from search.spaces import available_spaces, describe, load_space
+    from hpsearch.spaces import available_spaces, describe, load_space
 
     for space_name in [name] if name else available_spaces():
         space = load_space(space_name)
@@ -456,9 +462,9 @@ def tradeoff(
     Example:
       hpsearch tradeoff quickstart --max-gap 0.05 --plots plots/
     """
-    from search.queries import load
-    from search.store import EpochLog
-    from search.tradeoff import analyse
+    from hpsearch.queries import load
+    from hpsearch.store import EpochLog
+    from hpsearch.tradeoff import analyse
 
     log = EpochLog(storage)
     result = analyse(
@@ -498,8 +504,8 @@ def tradeoff(
     if plot_dir:
         from pathlib import Path
 
-        from search.outputs import check_folder
-        from search.plots import curves_figure, scatter_figure, write_html
+        from hpsearch.outputs import check_folder
+        from hpsearch.plots import curves_figure, scatter_figure, write_html
 
         folder = Path(plot_dir)
         check_folder(folder, "--plots")
@@ -524,7 +530,7 @@ def report(study: str, storage: str, output: str) -> None:
     """
     from pathlib import Path
 
-    from search.report import write_report
+    from hpsearch.report import write_report
 
     out.print(f"wrote {write_report(storage, study, Path(output))}")
 
@@ -544,7 +550,7 @@ def evaluate(study: str, storage: str, number: int | None) -> None:
       hpsearch evaluate imdb-sample-cnn-lstm
     """
     _quiet_tensorflow()
-    from search.evaluate import evaluate as run_evaluation
+    from hpsearch.evaluate import evaluate as run_evaluation
 
     e = run_evaluation(storage, study, number)
     params = ", ".join(f"{k}={short(v)}" for k, v in e.params.items())
@@ -589,7 +595,7 @@ def export(
     """
     from pathlib import Path
 
-    from search.export import export as run_export
+    from hpsearch.export import export as run_export
 
     _quiet_tensorflow()
     default = "train_best.py" if fmt == "script" else "train_best.json"
@@ -613,11 +619,11 @@ def _print_trials(rows: list[dict[str, Any]], title: str) -> None:
 
 
 def _quiet_tensorflow() -> None:
-    from search.threads import use_threads
+    from hpsearch.threads import use_threads
 
     use_threads()  # before TensorFlow starts its runtime; a worker's env already holds its share
     if not _DEBUG:
-        from search.quiet import quiet_tensorflow
+        from hpsearch.quiet import quiet_tensorflow
 
         quiet_tensorflow()
 
@@ -634,13 +640,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     optuna.logging.set_verbosity(optuna.logging.INFO if _DEBUG else optuna.logging.ERROR)
     if not _DEBUG:
-        import warnings
-
         # Heartbeats and stale-trial retry are marked experimental by Optuna; say it once
         # in the docs rather than on every start.
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     try:
-        cli.main(args=args, prog_name="hpsearch", standalone_mode=False)
+        with _warnings_as_lines():
+            cli.main(args=args, prog_name="hpsearch", standalone_mode=False)
         return 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
@@ -658,6 +663,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         click.echo(f"hpsearch: error: {unexpected(exc)}", err=True)
         return 1
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """hpsearch's own warnings (:class:`~hpsearch.errors.HpsearchWarning`) print as one
+    ``hpsearch: warning:`` line each, once per command; other warnings are left as they are."""
+    shown: set[str] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", HpsearchWarning)
+        previous = warnings.showwarning
+
+        def show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+            if not issubclass(category, HpsearchWarning):
+                previous(message, category, *args, **kwargs)
+                return
+            line = " ".join(str(message).split())
+            if line not in shown:
+                shown.add(line)
+                click.echo(f"hpsearch: warning: {line}", err=True)
+
+        warnings.showwarning = show
+        yield
 
 
 def root_fault(exc: BaseException) -> BaseException:

@@ -3,11 +3,11 @@
 A study file (``studies/*.toml``) names the study, its storage, search space, dataset,
 objective, sampler, pruner, early stopping and budget. :func:`load_study_file` reads it
 with :mod:`tomllib` and returns a :class:`StudyConfig`; every problem becomes one
-:class:`~search.errors.ConfigError` line naming the file, the key, the value and what is
+:class:`~hpsearch.errors.ConfigError` line naming the file, the key, the value and what is
 allowed. ``StudyConfig.to_dict()`` / ``StudyConfig.from_dict()`` round-trip.
 
 Checks that need a library (sampler and pruner options, space parameter names) live
-with those pieces (:mod:`search.strategies`, :mod:`search.spaces`); this module only
+with those pieces (:mod:`hpsearch.strategies`, :mod:`hpsearch.spaces`); this module only
 checks shapes, types and ranges.
 """
 
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from search.errors import ConfigError
+from hpsearch.errors import ConfigError
 
 METRICS = ("val_loss", "val_accuracy", "loss", "accuracy", "val_macro_f1", "macro_f1")
 """What a trial's ``fit`` logs: loss and accuracy always, macro F1 when the objective is it
-(see :class:`search.trial.MacroF1`)."""
+(see :class:`hpsearch.trial.MacroF1`)."""
 
 DATASET_KINDS = ("imdb", "csv", "directory", "synthetic")
 # Keys that only make sense for some dataset kinds; the rest apply to all.
@@ -329,10 +329,24 @@ class StudyConfig:
 
 
 def load_study_file(path: str | Path) -> StudyConfig:
-    """Read and validate a study file; every problem is one ConfigError line."""
+    """Read and validate a study file; every problem is one ConfigError line.
+
+    A path that is not a file here may name an example study shipped with hpsearch
+    (``quickstart``, ``quickstart.toml`` or ``studies/quickstart.toml``), so the examples run
+    from any folder; a file of that name here always wins.
+    """
+    from hpsearch.shipped import example_studies, example_study
+
     p = Path(path)
     if not p.is_file():
-        raise ConfigError(f"{p}: no such study file")
+        name = str(path).removeprefix(f"studies{os.sep}").removeprefix("studies/")
+        shipped = example_study(name)
+        if shipped is None:
+            raise ConfigError(
+                f"{p}: no such study file; examples shipped with hpsearch: "
+                f"{', '.join(example_studies())}"
+            )
+        p = shipped
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -21,9 +21,9 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from search.errors import ConfigError, StorageError
-from search.store import EpochLog, open_storage
-from search.tradeoff import Tradeoff, analyse
+from hpsearch.errors import ConfigError, StorageError
+from hpsearch.store import EpochLog, open_storage
+from hpsearch.tradeoff import Tradeoff, analyse
 
 TRADEOFF_FIGURE_ID = "hpsearch-tradeoff"
 REMOTE_WARNING = (
@@ -84,7 +84,7 @@ def publish(study: optuna.Study, url: str, trial: FrozenTrial | None = None) -> 
     """Write names, notes and the tradeoff figure of a study in ``url`` for the dashboard."""
     from optuna_dashboard import save_note, save_plotly_graph_object
 
-    from search.plots import scatter_figure
+    from hpsearch.plots import scatter_figure
 
     metric = study.user_attrs.get("hpsearch:metric", "value")
     gap = study.user_attrs.get("hpsearch:config", {}).get("tradeoff", {}).get("gap", "accuracy")

@@ -37,5 +37,23 @@ class StorageError(HpsearchError):
     exit_code = 1
 
 
+class MissingExtraError(HpsearchError):
+    """A feature needs a package from one of hpsearch's optional extras (``hpsearch[kt]``)."""
+
+    exit_code = 1
+
+    def __init__(self, what: str, extra: str, reason: str = "") -> None:
+        why = f" ({reason})" if reason else ""
+        super().__init__(
+            f"{what} is not installed{why}; install the {extra} extra: "
+            f'pip install "hpsearch[{extra}]"'
+        )
+
+
+class HpsearchWarning(UserWarning):
+    """Something a user should know that does not stop the command (the CLI prints it once,
+    as one ``hpsearch: warning:`` line)."""
+
+
 class TrialDiverged(Exception):  # noqa: N818 - reads as an event, like optuna.TrialPruned
     """A trial's loss became NaN or infinite; the trial fails, the study goes on."""

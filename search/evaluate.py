@@ -15,10 +15,10 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from search.errors import DataError, StorageError
-from search.queries import load, stored_config
-from search.store import EpochLog
-from search.tradeoff import analyse
+from hpsearch.errors import DataError, StorageError
+from hpsearch.queries import load
+from hpsearch.store import EpochLog
+from hpsearch.tradeoff import analyse
 
 
 @dataclass(frozen=True)
@@ -105,14 +105,14 @@ def chosen_params(space_suggest: Any, trial: FrozenTrial) -> dict[str, Any]:
 
 
 def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
-    from search.runner import prepare
-    from search.trial import build, early_stopping, fit, settings_for, train_eval
+    from hpsearch.runner import prepare_stored
+    from hpsearch.trial import build, early_stopping, fit, settings_for, train_eval
 
     study = load(url, name)
     log = EpochLog(url)
     trial = chosen_trial(study, log, number)
-    cfg = stored_config(study, url)
-    prep = prepare(cfg)
+    prep = prepare_stored(study, url)  # the study's own space, from wherever it was found
+    cfg = prep.cfg
     params = chosen_params(prep.space.suggest, trial)
     data = prep.data_for(params)
     if data.x_test is None or data.y_test is None:

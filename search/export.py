@@ -25,16 +25,16 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from search import setting
-from search.config import StudyConfig
-from search.errors import ConfigError, StorageError
-from search.evaluate import chosen_params, chosen_trial
-from search.outputs import check_output
-from search.queries import best_trial, load, stored_config, value_of
-from search.selection import Run, Selection, summarize
-from search.spaces import Space, load_space
-from search.store import EpochLog
-from search.tradeoff import Candidate
+from hpsearch import setting
+from hpsearch.config import StudyConfig
+from hpsearch.errors import ConfigError, StorageError
+from hpsearch.evaluate import chosen_params, chosen_trial
+from hpsearch.outputs import check_output
+from hpsearch.queries import best_trial, load, stored_config, value_of
+from hpsearch.selection import Run, Selection, summarize
+from hpsearch.spaces import Space, stored_space
+from hpsearch.store import EpochLog
+from hpsearch.tradeoff import Candidate
 
 _HEADER = '''#!/usr/bin/env python3
 """Train the configuration an hpsearch study chose, without hpsearch.
@@ -196,10 +196,10 @@ if __name__ == "__main__":
 
 def engine_functions() -> list[Callable[..., Any]]:
     """The engine functions every exported script carries, in dependency order."""
-    from search.data import base, imdb, synthetic, text
-    from search.evaluate import confusion_matrix, confusion_table, macro_f1_of
-    from search.knobs import make_optimizer
-    from search.trial import (
+    from hpsearch.data import base, imdb, synthetic, text
+    from hpsearch.evaluate import confusion_matrix, confusion_table, macro_f1_of
+    from hpsearch.knobs import make_optimizer
+    from hpsearch.trial import (
         MacroF1,
         TrainEval,
         compile_model,
@@ -243,7 +243,7 @@ def engine_functions() -> list[Callable[..., Any]]:
 def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str) -> dict[str, Any]:
     """The JSON-able description of one trial: what the script needs, and provenance."""
     cfg = stored_config(study, url)
-    space = prepare_space(cfg)
+    space = prepare_space(study, cfg)
     params = chosen_params(space.suggest, trial)
     # The arrays are vectorized at the study's largest setting, then cut to the trial's.
     vectorized = setting.ceiling(cfg, space).dataset
@@ -286,7 +286,7 @@ def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str
 
 
 def stored_runs(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str) -> list[Run]:
-    """The trial's re-evaluation runs (see :mod:`search.selection`), read once."""
+    """The trial's re-evaluation runs (see :mod:`hpsearch.selection`), read once."""
     store = Selection(url)
     try:
         return store.runs(study.study_name).get(trial.number, [])
@@ -312,14 +312,15 @@ def reevaluated(
     return summarize(point, runs, measure).record()
 
 
-def prepare_space(cfg: StudyConfig) -> Space:
-    """The study's space module (imports Keras)."""
-    return load_space(cfg.space)
+def prepare_space(study: optuna.Study, cfg: StudyConfig) -> Space:
+    """The study's space module (imports Keras), from the origin the study recorded; a source
+    changed since is a warning here (export reads, it trains nothing)."""
+    return stored_space(study, cfg.space, changed="warn")
 
 
 def render_script(config: dict[str, Any], build_model: Callable[..., Any]) -> str:
     """The standalone script's text for ``config`` and the space's ``build_model``."""
-    from search.data import base, synthetic, text
+    from hpsearch.data import base, synthetic, text
 
     parts = [
         _HEADER.replace("__THREADS__", _literal(config.get("threads", {}))),
@@ -368,7 +369,7 @@ def export(
     if fmt == "json":
         text = json.dumps(config, indent=2, sort_keys=True) + "\n"
     else:
-        text = render_script(config, prepare_space(stored_config(study, url)).build_model)
+        text = render_script(config, prepare_space(study, stored_config(study, url)).build_model)
     output.write_text(text, encoding="utf-8")
     if fmt == "script":
         output.chmod(0o755)

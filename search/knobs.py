@@ -29,7 +29,7 @@ def suggest_data(trial: optuna.Trial) -> dict[str, Any]:
     """Vocabulary size (log scale) and sequence length, as wide as a user would start.
 
     Text is vectorized once at the largest setting the study allows; each trial's setting is
-    cut from it (see :func:`search.data.base.restrict_arrays`), so trying many costs nothing.
+    cut from it (see :func:`hpsearch.data.base.restrict_arrays`), so trying many costs nothing.
     """
     return {
         "num_words": trial.suggest_int("num_words", 1000, 40000, log=True),

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import keras_tuner
 import optuna
 from optuna.distributions import (
     BaseDistribution,
@@ -21,10 +20,16 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from search import setting
-from search.config import RangeOverride
-from search.data import Dataset
-from search.spaces import RangedTrial, Space
+from hpsearch import setting
+from hpsearch.config import RangeOverride
+from hpsearch.data import Dataset
+from hpsearch.errors import MissingExtraError
+from hpsearch.spaces import RangedTrial, Space
+
+try:  # the kt extra: KerasTuner (and TensorBoard, which it imports on TensorFlow)
+    import keras_tuner
+except ImportError as exc:
+    raise MissingExtraError("KerasTuner (for the KerasTuner bridge)", "kt", str(exc)) from None
 
 
 class OptunaStyleHP:
@@ -76,7 +81,7 @@ class SpaceHyperModel(keras_tuner.HyperModel):
         return params
 
     def build(self, hp: keras_tuner.HyperParameters) -> Any:
-        from search.trial import compile_model
+        from hpsearch.trial import compile_model
 
         params = self.params(hp)
         return compile_model(self.space.build_model(params, self.data_for(params)), params)
@@ -166,7 +171,7 @@ def _summary(kt_trial: Any, metric: str) -> dict[str, Any]:
     KerasTuner keeps only the best epoch of each trial (its ``step``), not the whole curve,
     so the number of epochs a trial ran is not known here.
     """
-    from search.trial import summarize
+    from hpsearch.trial import summarize
 
     tracked = kt_trial.metrics
     step = int(tracked.get_best_step(metric))

@@ -1,6 +1,6 @@
 """Checks on files a command writes (exported scripts, reports, plots), before any work.
 
-One :class:`~search.errors.ConfigError` line names the path and what is wrong: a folder that
+One :class:`~hpsearch.errors.ConfigError` line names the path and what is wrong: a folder that
 does not exist or cannot be written, a path that is a folder, a file that exists without
 ``--force``. What can still go wrong while writing (a full disk) is an ``OSError`` that the
 command line reports as a fault of the disk.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from search.errors import ConfigError
+from hpsearch.errors import ConfigError
 
 
 def check_output(path: Path, *, force: bool = True, flag: str = "-o") -> None:

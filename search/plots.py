@@ -12,7 +12,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from search.tradeoff import Tradeoff
+from hpsearch.tradeoff import Tradeoff
 
 _STATE_COLOURS = {"complete": "#1f77b4", "pruned": "#aaaaaa"}
 

@@ -6,7 +6,7 @@ import optuna
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from search.queries import best_trial
+from hpsearch.queries import best_trial
 
 
 class RichReporter:

@@ -10,10 +10,10 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from search.config import StudyConfig
-from search.errors import StorageError
-from search.records import StopReason
-from search.store import open_storage
+from hpsearch.config import StudyConfig
+from hpsearch.errors import StorageError
+from hpsearch.records import StopReason
+from hpsearch.store import open_storage
 
 SHOWN_STATES = ("complete", "pruned", "fail", "running", "waiting")
 
@@ -154,8 +154,8 @@ def trial_rows(url: str, name: str) -> list[dict[str, Any]]:
 def best_row(url: str, name: str) -> dict[str, Any]:
     """The best completed trial; once the finalists are re-evaluated (``hpsearch select``),
     the re-evaluated pick, with its mean and standard error under ``reevaluated``."""
-    from search.store import EpochLog
-    from search.tradeoff import analyse
+    from hpsearch.store import EpochLog
+    from hpsearch.tradeoff import analyse
 
     study = load(url, name)
     best = best_trial(study)

@@ -1,6 +1,6 @@
 """Train a study's finalists again on other validation splits with other seeds.
 
-See :mod:`search.selection` for why and how they are ranked. Each run carves its own split
+See :mod:`hpsearch.selection` for why and how they are ranked. Each run carves its own split
 from the training data (split seed = study seed + run), fits the vocabulary on that run's
 training part, trains with early stopping as the search did, and is stored at once, so an
 interrupted re-evaluation continues where it stopped.
@@ -17,15 +17,15 @@ from typing import Any
 import keras
 import optuna
 
-from search import setting
-from search.data import load_dataset
-from search.errors import TrialDiverged
-from search.evaluate import chosen_params
-from search.runner import Prepared
-from search.selection import Run, Selection, finalists_of
-from search.store import EpochLog
-from search.tradeoff import candidates
-from search.trial import (
+from hpsearch import setting
+from hpsearch.data import load_dataset
+from hpsearch.errors import TrialDiverged
+from hpsearch.evaluate import chosen_params
+from hpsearch.runner import Prepared
+from hpsearch.selection import Run, Selection, finalists_of
+from hpsearch.store import EpochLog
+from hpsearch.tradeoff import candidates
+from hpsearch.trial import (
     build,
     early_stopping,
     fit,

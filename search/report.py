@@ -16,10 +16,10 @@ from typing import Any
 import optuna
 import plotly.graph_objects as go
 
-from search.plots import curves_figure, scatter_figure
-from search.queries import TRIAL_COLUMNS, fmt, load, trial_cells, trial_row
-from search.store import EpochLog
-from search.tradeoff import Tradeoff, analyse
+from hpsearch.plots import curves_figure, scatter_figure
+from hpsearch.queries import TRIAL_COLUMNS, fmt, load, trial_cells, trial_row
+from hpsearch.store import EpochLog
+from hpsearch.tradeoff import Tradeoff, analyse
 
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -88,7 +88,7 @@ def build_report(url: str, name: str) -> str:
 
 
 def write_report(url: str, name: str, path: Path) -> Path:
-    from search.outputs import check_output
+    from hpsearch.outputs import check_output
 
     check_output(path)
     path.write_text(build_report(url, name), encoding="utf-8")

@@ -13,37 +13,42 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import optuna
 from optuna.trial import TrialState
 
-from search import setting
-from search.budget import Budget
-from search.config import StudyConfig
-from search.data import Dataset, load_dataset
-from search.errors import ConfigError, HpsearchError, StorageError, TrialDiverged
-from search.records import StopReason
-from search.spaces import (
+from hpsearch import setting
+from hpsearch.budget import Budget
+from hpsearch.config import StudyConfig
+from hpsearch.data import Dataset, load_dataset
+from hpsearch.errors import ConfigError, HpsearchError, SpaceError, StorageError, TrialDiverged
+from hpsearch.records import StopReason
+from hpsearch.spaces import (
+    FINGERPRINT_ATTR,
+    ORIGIN_ATTR,
     RangedTrial,
     Space,
+    beside,
     call_suggest,
+    changed_text,
     check_build,
     check_params,
     check_ranges,
     load_space,
     outside_ranges,
     sample_params,
+    stored_space,
+    study_folder,
 )
-from search.store import EpochLog, check_storage, open_storage
-from search.strategies import make_pruner, make_sampler
+from hpsearch.store import EpochLog, check_storage, open_storage
+from hpsearch.strategies import make_pruner, make_sampler
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
 class Reporter(Protocol):
-    """What the runner tells a progress display (see :mod:`search.progress`)."""
+    """What the runner tells a progress display (see :mod:`hpsearch.progress`)."""
 
     def start(self, study: optuna.Study, total: int, done: int) -> None: ...
     def epoch(self, trial_number: int, epoch: int, logs: dict[str, float]) -> None: ...
@@ -98,12 +103,19 @@ class Prepared:
         return None
 
 
-def prepare(cfg: StudyConfig, sampler_seed: int | None = None) -> Prepared:
-    """Validate what needs libraries (space, ranges, sampler, pruner, data, storage)."""
+def prepare(
+    cfg: StudyConfig, sampler_seed: int | None = None, space: Space | None = None
+) -> Prepared:
+    """Validate what needs libraries (space, ranges, sampler, pruner, data, storage).
+
+    The space is ``cfg.space`` looked up from the study file (see :func:`load_space`), unless
+    ``space`` is given (a stored study's own, see :func:`prepare_stored`).
+    """
     cfg = cfg.with_absolute_paths()
     where = cfg.source
-    extra = [Path(where).resolve().parent.parent / "spaces"] if where.endswith(".toml") else []
-    space = load_space(cfg.space, extra)
+    if space is None:
+        folder = study_folder(where)
+        space = load_space(cfg.space, beside(folder), folder)
     cfg = setting.pin(cfg, space)
     check_ranges(space, cfg.ranges, where)
     seed = cfg.seed if sampler_seed is None else sampler_seed
@@ -120,7 +132,7 @@ def counted(study: optuna.Study) -> int:
     """Trials that spend the budget: completed, pruned, or failed on a NaN loss.
 
     Trials that were interrupted or whose worker died do not count: their slot goes back
-    to the budget (see :mod:`search.budget`).
+    to the budget (see :mod:`hpsearch.budget`).
     """
     n = 0
     for t in study.get_trials(deepcopy=False, states=FINISHED):
@@ -217,14 +229,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def prepare_stored(study: optuna.Study, url: str, sampler_seed: int | None = None) -> Prepared:
+    """:func:`prepare` for a study in the store (worker, select, evaluate): its stored config,
+    and its space loaded from the origin it recorded, from whatever folder this runs in. A
+    space whose source has changed since the study was created is refused. ``sampler_seed``
+    is added to the study's seed."""
+    from hpsearch.queries import stored_config
+
+    cfg = stored_config(study, url)
+    seed = None if sampler_seed is None else cfg.seed + sampler_seed
+    return prepare(cfg, seed, stored_space(study, cfg.space))
+
+
 def join_study(url: str, name: str) -> tuple[Prepared, optuna.Study, Budget]:
     """Join an existing study as one more worker (``hpsearch worker``)."""
-    from search.queries import load, stored_config
+    from hpsearch.queries import load
 
-    cfg = stored_config(load(url, name), url)
     # Each worker samples with its own seed: with the study's seed in every process,
     # parallel workers would propose the very same configurations.
-    prep = prepare(cfg, sampler_seed=cfg.seed + os.getpid())
+    prep = prepare_stored(load(url, name), url, sampler_seed=os.getpid())
     budget = Budget(url, name)
     return prep, open_study(prep, budget, create=False), budget
 
@@ -279,7 +302,7 @@ def _publisher(url: str) -> Callable[..., None]:
 
 
 def _publish(study: optuna.Study, url: str, trial: optuna.trial.FrozenTrial | None = None) -> None:
-    from search.dashboard import publish
+    from hpsearch.dashboard import publish
 
     try:
         publish(study, url, trial)
@@ -296,7 +319,7 @@ def log_debug(message: str) -> None:
 def _objective(
     prep: Prepared, log: EpochLog, budget: Budget, reporter: Reporter
 ) -> Callable[[optuna.Trial], float | tuple[float, float]]:
-    from search.trial import run_trial, settings_for  # imports TensorFlow
+    from hpsearch.trial import run_trial, settings_for  # imports TensorFlow
 
     cfg = prep.cfg
     settings = settings_for(cfg)
@@ -361,6 +384,13 @@ def check_definition(study: optuna.Study, prep: Prepared) -> None:
             f"study {cfg.name!r} in {cfg.storage} was created with space {space!r}, not "
             f"{prep.space.name!r}; pick another study name"
         )
+    recorded = study.user_attrs.get(FINGERPRINT_ATTR)
+    if isinstance(recorded, str) and recorded and prep.space.fingerprint != recorded:
+        raise SpaceError(
+            f"{changed_text(cfg.name, prep.space, recorded)}; its trials were trained with the "
+            "old code: restore it to resume the study, or run the changed space under another "
+            "study name"
+        )
     if not isinstance(raw, dict):
         return
     try:
@@ -389,14 +419,26 @@ def _tag(study: optuna.Study, prep: Prepared) -> None:
                 f"study {cfg.name!r} in {cfg.storage} was created with space "
                 f"{attrs['hpsearch:space']!r}, not {prep.space.name!r}; pick another study name"
             )
+        # Resumed (check_definition compared the sources): a store written before origins
+        # were recorded gets them now, and a moved space's new place is recorded.
+        if attrs.get(ORIGIN_ATTR) != prep.space.origin:
+            _record_origin(study, prep.space)
         return
     if study.trials:
         raise StorageError(
             f"study {cfg.name!r} in {cfg.storage} was not created by hpsearch; pick another name"
         )
     study.set_user_attr("hpsearch:space", prep.space.name)
+    _record_origin(study, prep.space)
     study.set_user_attr("hpsearch:metric", cfg.monitor)
     study.set_user_attr("hpsearch:config", json.loads(json.dumps(cfg.to_dict(), default=str)))
     study.set_user_attr("hpsearch:dataset", prep.data.summary())
     if prep.baseline_note is None:
         study.enqueue_trial(prep.space.baseline, user_attrs={"baseline": True})
+
+
+def _record_origin(study: optuna.Study, space: Space) -> None:
+    """Where the study's space comes from and a fingerprint of its source (see
+    :func:`hpsearch.spaces.stored_space`)."""
+    study.set_user_attr(ORIGIN_ATTR, space.origin)
+    study.set_user_attr(FINGERPRINT_ATTR, space.fingerprint)

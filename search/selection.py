@@ -10,7 +10,7 @@ run's training part) and trains with another seed, early stopping as in the sear
 Finalists are ranked by the mean of those runs, shown with its standard error. The search's
 own run is shown beside it but not counted: it is the number the finalist was chosen for,
 biased upward. Rows go to ``hpsearch_selection``; nothing here reads test data. This module
-ranks (no TensorFlow); :mod:`search.reevaluate` trains.
+ranks (no TensorFlow); :mod:`hpsearch.reevaluate` trains.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from search.store import SELECTION, engine_for
+from hpsearch.store import SELECTION, engine_for
 
 if TYPE_CHECKING:
-    from search.tradeoff import Candidate
+    from hpsearch.tradeoff import Candidate
 
 
 @dataclass(frozen=True)

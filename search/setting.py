@@ -1,9 +1,9 @@
 """Data knobs: a space may search the vocabulary size and sequence length like any other knob.
 
-When a space's ``suggest`` asks for ``num_words`` or ``maxlen`` (:data:`search.knobs.DATA_KNOBS`),
+When a space's ``suggest`` asks for ``num_words`` or ``maxlen`` (:data:`hpsearch.knobs.DATA_KNOBS`),
 the study vectorizes its text once, at the largest setting its ranges allow
 (:func:`ceiling`), and every trial's setting is cut from those arrays
-(:meth:`search.data.Dataset.restrict`): no trial re-reads or re-vectorizes the text. A study
+(:meth:`hpsearch.data.Dataset.restrict`): no trial re-reads or re-vectorizes the text. A study
 file that fixes ``[dataset] num_words`` or ``maxlen`` pins the knob (:func:`pin`); a space that
 does not search them uses the dataset's values, as before.
 """
@@ -13,10 +13,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from search.config import RangeOverride, StudyConfig
-from search.errors import ConfigError
-from search.knobs import DATA_KNOBS
-from search.spaces import Space, describe, largest
+from hpsearch.config import RangeOverride, StudyConfig
+from hpsearch.errors import ConfigError
+from hpsearch.knobs import DATA_KNOBS
+from hpsearch.spaces import Space, describe, largest
 
 
 def searched(space: Space, ranges: dict[str, RangeOverride]) -> dict[str, int]:

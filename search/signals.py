@@ -8,7 +8,7 @@ the heartbeat then fails the trial and a later run retries it.
 While a model trains, the first signal is not raised where it lands: Keras and TensorFlow
 have code that catches everything (bare ``except:`` around graph tracing, for one) and would
 swallow it, and the run would go on. Inside :func:`deferred` the handler only records the
-signal, and :class:`~search.trial.StopOnSignal` raises it at the next batch or epoch
+signal, and :class:`~hpsearch.trial.StopOnSignal` raises it at the next batch or epoch
 boundary, from our own code.
 """
 

@@ -1,9 +1,15 @@
 """Finding, checking and describing search-space modules.
 
 A space is a plain module with ``suggest(trial) -> dict``, ``build_model(params, data)``
-and ``BASELINE``. :func:`load_space` finds one by name in a ``spaces/`` folder (loaded by
-file path, so the project's folder never shadows PyPI's ``spaces`` distribution), by a
-``.py`` file path, or by a ``package.module`` import path.
+and ``BASELINE``. :func:`load_space` finds one by name (beside the study file, in a
+``spaces/`` folder, or among the spaces shipped in ``hpsearch.builtin_spaces``; a file is
+loaded by its path, so no folder shadows or is shadowed by PyPI's ``spaces`` distribution),
+by a ``.py`` file path, or by a ``package.module`` import path.
+
+Every loaded space knows its **origin** (the absolute path of its file, or the module name it
+is imported by: ``hpsearch.builtin_spaces.NAME`` for a shipped one) and its **fingerprint**
+(sha256 of its source). A study records both when it is created; :func:`stored_space` loads a
+study's space from that origin, from any folder, and reports a source that has changed since.
 
 Everything else about a space is derived from those three names: :func:`describe` runs
 ``suggest`` against real Optuna trials to list parameters and ranges, and
@@ -12,16 +18,18 @@ Everything else about a space is derived from those three names: :func:`describe
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import optuna
 from optuna.distributions import (
@@ -31,11 +39,16 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from search.config import RangeOverride
-from search.errors import ConfigError, SpaceError
+from hpsearch.config import RangeOverride
+from hpsearch.errors import ConfigError, HpsearchWarning, SpaceError
+from hpsearch.shipped import BUILTIN_SPACES, SPACES_PACKAGE
 
-PROJECT_SPACES = Path(__file__).resolve().parent.parent / "spaces"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+ORIGIN_ATTR = "hpsearch:space_origin"
+"""Study user attr: where the study's space was loaded from (an absolute path or a module)."""
+FINGERPRINT_ATTR = "hpsearch:space_sha256"
+"""Study user attr: sha256 of the space's source when the study was created."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,8 @@ class Space:
     suggest: Callable[[Any], dict[str, Any]]
     build_model: Callable[[dict[str, Any], Any], Any]
     baseline: dict[str, Any]
+    origin: str = ""  # the absolute path of its file, or the module name it is imported by
+    fingerprint: str = ""  # sha256 of its source file ("" when it has none)
 
 
 @dataclass(frozen=True)
@@ -75,7 +90,7 @@ class ParamInfo:
 def search_dirs(extra: Sequence[Path] = ()) -> list[Path]:
     """Folders searched for a space given by bare name, first match wins."""
     dirs = [Path(p) for p in os.environ.get("HPSEARCH_SPACES_PATH", "").split(os.pathsep) if p]
-    dirs += [*extra, Path.cwd() / "spaces", PROJECT_SPACES]
+    dirs += [*extra, Path.cwd() / "spaces", BUILTIN_SPACES]
     seen: list[Path] = []
     for d in dirs:
         if d.resolve() not in seen and d.is_dir():
@@ -91,29 +106,139 @@ def available_spaces(extra: Sequence[Path] = ()) -> list[str]:
     return sorted(names)
 
 
-def load_space(ref: str, extra: Sequence[Path] = ()) -> Space:
-    """Load a space by name, ``.py`` path, or ``package.module``; check its contract."""
+def study_folder(study_file: str) -> Path | None:
+    """The folder of a study file (None for a config that came from a store)."""
+    return Path(study_file).resolve().parent if study_file.endswith(".toml") else None
+
+
+def beside(folder: Path | None) -> list[Path]:
+    """The ``spaces/`` folders beside a study file's folder: in it, and next to it
+    (``studies/x.toml`` with ``spaces/``); searched for a space given by bare name."""
+    return [] if folder is None else [folder / "spaces", folder.parent / "spaces"]
+
+
+def load_space(ref: str, extra: Sequence[Path] = (), study_dir: Path | None = None) -> Space:
+    """Load a space by name, ``.py`` path, or ``package.module``; check its contract.
+
+    ``study_dir`` is the study file's folder: a bare name is looked for there first (a
+    ``NAME.py`` beside the study file), then in ``extra`` (:func:`beside`) and the other
+    :func:`search_dirs`; a relative path not found from the working directory is looked for
+    there too.
+    """
     if ref.endswith(".py") or "/" in ref or os.sep in ref:
-        path = Path(ref)
-        if not path.is_file():
-            raise SpaceError(f"space {ref!r}: no such file")
-        module = _load_file(path)
-    elif _NAME.match(ref):
-        for d in search_dirs(extra):
+        return _from_file(ref, _find_file(ref, [] if study_dir is None else [study_dir]))
+    if _NAME.match(ref):
+        dirs = [study_dir] if study_dir is not None else []
+        for d in [*dirs, *search_dirs(extra)]:
             if (d / f"{ref}.py").is_file():
-                module = _load_file(d / f"{ref}.py")
-                break
-        else:
+                return _from_file(ref, d / f"{ref}.py")
+        raise SpaceError(
+            f"space {ref!r} is unknown; allowed: {', '.join(available_spaces(extra))}, "
+            "a path to a .py file, or a package.module import path"
+        )
+    return _from_module(ref, ref)
+
+
+def _find_file(ref: str, bases: Sequence[Path]) -> Path:
+    path = Path(ref).expanduser()
+    tried = [path] if path.is_absolute() else [Path.cwd() / path, *(d / path for d in bases)]
+    for candidate in tried:
+        if candidate.is_file():
+            return candidate
+    raise SpaceError(f"space {ref!r}: no such file")
+
+
+def _from_file(ref: str, path: Path) -> Space:
+    path = path.resolve()
+    if path.parent == BUILTIN_SPACES:  # a shipped space: imported as part of hpsearch
+        return _from_module(ref, f"{SPACES_PACKAGE}.{path.stem}")
+    return _checked(ref, _load_file(path), str(path))
+
+
+def _from_module(ref: str, name: str) -> Space:
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise SpaceError(f"space {ref!r}: cannot import it ({exc})") from None
+    except Exception as exc:
+        raise SpaceError(
+            f"space {ref!r}: module {name} fails to import: {type(exc).__name__}: {exc}"
+        ) from None
+    return _checked(ref, module, name)
+
+
+def fingerprint(path: str | Path | None) -> str:
+    """sha256 of a space's source file; "" when it has none that can be read."""
+    if not path:
+        return ""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def stored_space(
+    study: optuna.Study, ref: str, *, changed: Literal["refuse", "warn"] = "refuse"
+) -> Space:
+    """The space ``study`` was created with, found from any folder.
+
+    It is loaded from the origin the study recorded (``ref``, the study file's ``space``, for
+    stores written before origins were recorded). A recorded file that is gone is replaced by
+    ``ref`` looked up from here, if its source is the very same. A source that has changed
+    since the study was created is refused (SpaceError), or with ``changed="warn"`` (read-only
+    commands) reported once as an :class:`~hpsearch.errors.HpsearchWarning`.
+    """
+    attrs = study.user_attrs
+    origin, recorded = attrs.get(ORIGIN_ATTR), attrs.get(FINGERPRINT_ATTR)
+    if not isinstance(origin, str) or not origin:
+        return load_space(ref)
+    try:
+        space = load_space(origin)
+    except SpaceError as exc:
+        moved = _same_space_elsewhere(ref, origin, recorded)
+        if moved is None:
             raise SpaceError(
-                f"space {ref!r} is unknown; allowed: {', '.join(available_spaces(extra))}, "
-                "a path to a .py file, or a package.module import path"
+                f"study {study.study_name!r} was created with space {origin} (its recorded "
+                f"origin), which cannot be loaded here: {exc}; restore it there, or make it "
+                "importable on this machine"
+            ) from None
+        return moved
+    if isinstance(recorded, str) and recorded and space.fingerprint != recorded:
+        message = changed_text(study.study_name, space, recorded)
+        if changed == "refuse":
+            raise SpaceError(
+                f"{message}; its trials were trained with the old code: restore it, or run "
+                "the changed space as a new study (another name)"
             )
-    else:
-        try:
-            module = importlib.import_module(ref)
-        except ImportError as exc:
-            raise SpaceError(f"space {ref!r}: cannot import it ({exc})") from None
-    return _checked(ref, module)
+        warnings.warn(
+            f"{message}; this uses the current code, which did not train the study's trials",
+            HpsearchWarning,
+            stacklevel=1,
+        )
+    return space
+
+
+def changed_text(study: str, space: Space, recorded: str) -> str:
+    """The first half of the line that reports a space changed since its study was made."""
+    now = space.fingerprint[:12] or "unreadable"
+    return (
+        f"space {space.name!r} has changed since study {study!r} was created "
+        f"({space.origin}: sha256 {now}, recorded {recorded[:12]})"
+    )
+
+
+def _same_space_elsewhere(ref: str, origin: str, recorded: Any) -> Space | None:
+    """``ref`` looked up from here, when the recorded file is gone and this one is identical
+    (a worker on another machine, or a moved checkout)."""
+    if not isinstance(recorded, str) or not recorded or not os.path.isabs(origin):
+        return None
+    if Path(origin).exists():
+        return None
+    try:
+        space = load_space(ref)
+    except SpaceError:
+        return None
+    return space if space.fingerprint == recorded else None
 
 
 def _load_file(path: Path) -> ModuleType:
@@ -135,7 +260,7 @@ def _load_file(path: Path) -> ModuleType:
     return module
 
 
-def _checked(ref: str, module: ModuleType) -> Space:
+def _checked(ref: str, module: ModuleType, origin: str) -> Space:
     suggest = getattr(module, "suggest", None)
     build = getattr(module, "build_model", None)
     baseline = getattr(module, "BASELINE", None)
@@ -149,7 +274,15 @@ def _checked(ref: str, module: ModuleType) -> Space:
         raise SpaceError(f"space {ref!r} has no BASELINE dict of the tutorial's settings")
     file = getattr(module, "__file__", None)
     name = Path(file).stem if file else ref
-    return Space(name, module, suggest, build, dict(baseline))  # type: ignore[arg-type]
+    return Space(
+        name,
+        module,
+        suggest,  # type: ignore[arg-type]
+        build,  # type: ignore[arg-type]
+        dict(baseline),
+        origin,
+        fingerprint(file),
+    )
 
 
 def describe(
@@ -218,13 +351,13 @@ def check_params(space: Space, params: Any) -> dict[str, Any]:
                 f"space {space.name!r}: suggest() returned {key!r}: {value!r} "
                 f"({type(value).__name__}); allowed: str keys, plain str/int/float/bool values"
             )
-    from search.knobs import OPTIMIZERS
+    from hpsearch.knobs import OPTIMIZERS
 
     missing = [k for k in ("batch_size", "optimizer", "learning_rate") if k not in params]
     if missing:
         raise SpaceError(
             f"space {space.name!r}: suggest() returned no {', '.join(map(repr, missing))}; "
-            "spread search.knobs.suggest_training(trial) into it (or set them)"
+            "spread hpsearch.knobs.suggest_training(trial) into it (or set them)"
         )
     if params["optimizer"] not in OPTIMIZERS:
         raise SpaceError(

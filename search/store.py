@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from search.errors import StorageError
+from hpsearch.errors import StorageError
 
 METADATA = sa.MetaData()
 EPOCHS = sa.Table(
@@ -38,11 +38,11 @@ EPOCHS = sa.Table(
     sa.Column("val_accuracy", sa.Float),
     sa.Column("seconds", sa.Float),
     sa.Column("recorded_at", sa.DateTime),
-    # Inference-mode numbers on a training subsample (see search.trial.TrainEval); NULL in
+    # Inference-mode numbers on a training subsample (see hpsearch.trial.TrainEval); NULL in
     # stores written before they were measured.
     sa.Column("train_eval_loss", sa.Float),
     sa.Column("train_eval_accuracy", sa.Float),
-    # Macro F1 (see search.trial.MacroF1), measured only in studies whose objective it is.
+    # Macro F1 (see hpsearch.trial.MacroF1), measured only in studies whose objective it is.
     sa.Column("macro_f1", sa.Float),
     sa.Column("val_macro_f1", sa.Float),
     sa.Column("train_eval_macro_f1", sa.Float),
@@ -100,7 +100,7 @@ SELECTION = sa.Table(
     sa.Column("seconds", sa.Float),
     sa.Column("recorded_at", sa.DateTime),
 )
-"""Re-evaluation runs of a study's finalists (see :mod:`search.selection`): each finalist
+"""Re-evaluation runs of a study's finalists (see :mod:`hpsearch.selection`): each finalist
 trained again on another validation split with another seed; validation numbers only."""
 
 
@@ -259,8 +259,8 @@ def _reason(exc: BaseException) -> str:
     text = " ".join(str(exc).split())[:300]
     if isinstance(exc, ImportError) or "No module named" in text:
         return (
-            f"{text}; install its Python driver (pip install 'psycopg[binary]' for "
-            "PostgreSQL, mysqlclient for MySQL)"
+            f"{text}; install its Python driver (for PostgreSQL the postgres extra: "
+            'pip install "hpsearch[postgres]"; mysqlclient for MySQL)'
         )
     if "Can't load plugin" in text:
         return f"{text}; allowed: sqlite:///file.db or postgresql+psycopg://user@host/db"

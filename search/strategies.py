@@ -15,8 +15,8 @@ from typing import Any
 
 import optuna
 
-from search.config import StrategyConfig
-from search.errors import ConfigError
+from hpsearch.config import StrategyConfig
+from hpsearch.errors import ConfigError
 
 SAMPLERS: dict[str, Callable[..., optuna.samplers.BaseSampler]] = {
     "tpe": optuna.samplers.TPESampler,
@@ -39,6 +39,7 @@ PRUNERS: dict[str, Callable[..., optuna.pruners.BasePruner]] = {
 # Python packages a sampler needs beyond Optuna's core, checked up front so the user gets
 # one line instead of an ImportError on the first trial.
 _SAMPLER_NEEDS = {"cmaes": ("cmaes",), "qmc": ("scipy",), "gp": ("torch", "scipy")}
+_SAMPLER_EXTRAS = {"gp": "gp"}  # hpsearch's optional extra that installs what it needs
 
 
 def make_sampler(
@@ -53,10 +54,11 @@ def make_sampler(
         )
     missing = [m for m in _SAMPLER_NEEDS.get(cfg.name, ()) if importlib.util.find_spec(m) is None]
     if missing:
+        extra = _SAMPLER_EXTRAS.get(cfg.name)
+        how = f'the {extra} extra: pip install "hpsearch[{extra}]"' if extra else "it"
         raise ConfigError(
             f"{where}: sampler.name = {cfg.name!r} needs {' and '.join(missing)}, which "
-            f"is not installed; install it (pip install {' '.join(missing)}) or pick another "
-            f"of: {', '.join(SAMPLERS)}"
+            f"is not installed; install {how}; or pick another of: {', '.join(SAMPLERS)}"
         )
     options = dict(cfg.options)
     if "seed" in inspect.signature(factory).parameters:

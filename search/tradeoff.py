@@ -2,7 +2,7 @@
 
 Everything here is computed from the stored per-epoch table (``hpsearch_epochs``) at each
 trial's best epoch, so the numbers match a plain SQL query of that table. Only validation
-numbers are used: test metrics (see :mod:`search.evaluate`) never reach this module.
+numbers are used: test metrics (see :mod:`hpsearch.evaluate`) never reach this module.
 
 Optuna finds the Pareto front of a multi-objective *study*; here the second objective (the
 gap) is computed after the fact for single-objective studies too, so the front is a few
@@ -18,10 +18,10 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from search.config import DEFAULT_MAX_GAP, GAP_MEASURES
-from search.errors import ConfigError, StorageError
-from search.selection import Finalist, Selection, rank, summarize
-from search.store import EpochLog
+from hpsearch.config import DEFAULT_MAX_GAP, GAP_MEASURES
+from hpsearch.errors import ConfigError, StorageError
+from hpsearch.selection import Finalist, Selection, rank, summarize
+from hpsearch.store import EpochLog
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Tradeoff:
     pick: Candidate | None
     reason: str
     finalists: tuple[Finalist, ...] = ()
-    """Re-evaluated finalists (see :mod:`search.selection`); when there are any, the pick is
+    """Re-evaluated finalists (see :mod:`hpsearch.selection`); when there are any, the pick is
     the best of them by mean, not the best single search value."""
 
     @property

@@ -21,16 +21,16 @@ import optuna
 import tensorflow as tf
 from optuna_integration import KerasPruningCallback
 
-from search.config import StudyConfig
-from search.data import Dataset
-from search.data.base import subsample
-from search.errors import HpsearchError, TrialDiverged
-from search.knobs import make_optimizer
-from search.records import StopReason
-from search.signals import deferred, raise_pending
-from search.spaces import Space
-from search.store import EpochLog
-from search.tradeoff import gaps_of
+from hpsearch.config import StudyConfig
+from hpsearch.data import Dataset
+from hpsearch.data.base import subsample
+from hpsearch.errors import HpsearchError, TrialDiverged
+from hpsearch.knobs import make_optimizer
+from hpsearch.records import StopReason
+from hpsearch.signals import deferred, raise_pending
+from hpsearch.spaces import Space
+from hpsearch.store import EpochLog
+from hpsearch.tradeoff import gaps_of
 
 EpochHook = Callable[[int, int, dict[str, float]], None]
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -129,7 +129,7 @@ def compile_model(
 
 class StopOnSignal(keras.callbacks.Callback):
     """Raises a Ctrl-C/SIGTERM that arrived during training at the next batch or epoch
-    boundary (see :mod:`search.signals`: raised where it lands, Keras may swallow it)."""
+    boundary (see :mod:`hpsearch.signals`: raised where it lands, Keras may swallow it)."""
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         raise_pending()

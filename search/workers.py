@@ -2,7 +2,7 @@
 
 The parent creates (or resumes) the study, then starts N ``hpsearch worker`` processes and
 shows the study's progress by reading the store. Each process gets an equal share of the
-CPU cores for TensorFlow's thread pools (:mod:`search.threads`), so N workers do not
+CPU cores for TensorFlow's thread pools (:mod:`hpsearch.threads`), so N workers do not
 oversubscribe the machine.
 """
 
@@ -18,10 +18,10 @@ import optuna
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from search.runner import Prepared, counted, start_study
-from search.threads import thread_env
+from hpsearch.runner import Prepared, counted, start_study
+from hpsearch.threads import thread_env
 
-_WORKER = "from search.cli import entry_point; entry_point()"
+_WORKER = "from hpsearch.cli import entry_point; entry_point()"
 
 
 def worker_env(n_workers: int) -> dict[str, str]:

@@ -15,7 +15,7 @@ from typing import Any
 import keras
 import optuna
 
-from search.knobs import DATA_BASELINE, TRAINING_BASELINE, suggest_data, suggest_training
+from hpsearch.knobs import DATA_BASELINE, TRAINING_BASELINE, suggest_data, suggest_training
 
 BASELINE: dict[str, Any] = {
     **DATA_BASELINE,

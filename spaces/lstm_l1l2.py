@@ -12,7 +12,7 @@ from typing import Any
 import keras
 import optuna
 
-from search.knobs import TRAINING_BASELINE, suggest_training
+from hpsearch.knobs import TRAINING_BASELINE, suggest_training
 
 BASELINE: dict[str, Any] = {
     "embedding_dim": 32,

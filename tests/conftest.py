@@ -1,5 +1,5 @@
 """Shared fixtures: a temp working directory, a temp cache, tiny study files, and the CLI
-called through its entry point (``search.cli.main``) with output captured."""
+called through its entry point (``hpsearch.cli.main``) with output captured."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from search.cli import main
-from search.quiet import quiet_tensorflow
-from search.threads import use_threads
+from hpsearch.cli import main
+from hpsearch.quiet import quiet_tensorflow
+from hpsearch.threads import use_threads
 
 REPO = Path(__file__).resolve().parent.parent
 IMDB_DIR = Path(os.environ.get("HPSEARCH_IMDB_DIR", REPO.parent / "shared" / "data" / "imdb"))

@@ -134,7 +134,7 @@ def test_a_two_class_study_trains_exactly_the_model_it_did_before(cli, study_fil
 
 FIXED_HEAD = """
 import keras
-from search.knobs import TRAINING_BASELINE, suggest_training
+from hpsearch.knobs import TRAINING_BASELINE, suggest_training
 
 BASELINE = {**TRAINING_BASELINE}
 

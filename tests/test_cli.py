@@ -199,7 +199,7 @@ def _script() -> str:
 
 def test_console_script_help_is_fast_and_skips_tensorflow(tmp_path) -> None:
     code = (
-        "import sys; from search.cli import main; rc = main(['--help']); "
+        "import sys; from hpsearch.cli import main; rc = main(['--help']); "
         "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; sys.exit(rc)"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)

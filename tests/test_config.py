@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from search.config import StudyConfig, apply_overrides, load_study_file
-from search.errors import ConfigError
+from hpsearch.config import StudyConfig, apply_overrides, load_study_file
+from hpsearch.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 

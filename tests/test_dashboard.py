@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CLI = "from search.cli import entry_point; entry_point()"
+CLI = "from hpsearch.cli import entry_point; entry_point()"
 STUDY = (
     'name = "watched"\nspace = "lstm_dropout"\nstorage = "sqlite:///dash.db"\n'
     "[dataset]\nsamples = 120\nnum_words = 60\nmaxlen = 8\n"

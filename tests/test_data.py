@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search.config import DatasetConfig
-from search.data import load_dataset
-from search.data import text as text_module
-from search.data.base import stratified_split
-from search.errors import DataError
+from hpsearch.config import DatasetConfig
+from hpsearch.data import load_dataset
+from hpsearch.data import text as text_module
+from hpsearch.data.base import stratified_split
+from hpsearch.errors import DataError
 from tests.conftest import imdb_csv
 
 
@@ -196,7 +196,7 @@ def _imdb_npz(path: Path, n_train: int = 120, n_test: int = 40) -> None:
 
 
 def test_a_local_imdb_npz_is_read_as_keras_reads_it(tmp_path: Path) -> None:
-    from search.data.imdb import read_imdb_npz
+    from hpsearch.data.imdb import read_imdb_npz
 
     path = tmp_path / "some where" / "imdb copy.npz"
     path.parent.mkdir()
@@ -242,7 +242,7 @@ def test_run_with_data_pointing_at_a_local_imdb_npz_trains(cli, study_file, tmp_
     ],
 )
 def test_class_labels_have_a_stable_order(values: list, classes: tuple, labels: list) -> None:
-    from search.data.base import class_labels
+    from hpsearch.data.base import class_labels
 
     y, names = class_labels(values, "f.csv", "label")
     assert names == classes and y.tolist() == labels
@@ -251,7 +251,7 @@ def test_class_labels_have_a_stable_order(values: list, classes: tuple, labels: 
 
 
 def test_a_test_label_outside_the_training_classes_is_one_line() -> None:
-    from search.data.base import class_labels
+    from hpsearch.data.base import class_labels
 
     y, _ = class_labels(["b", "a"], "test.csv", "label", ("a", "b", "c"))
     assert y.tolist() == [1, 0]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from search.cli import main
+from hpsearch.cli import main
 from tests.conftest import REPO
 
 BASE = 'name = "base"\nspace = "lstm_dropout"\nstorage = "sqlite:///store.db"\n'
@@ -19,7 +19,7 @@ TINY = (
 )
 
 BAD_SUGGEST = """
-from search.knobs import TRAINING_BASELINE
+from hpsearch.knobs import TRAINING_BASELINE
 BASELINE = dict(TRAINING_BASELINE)
 def suggest(trial):
     return {"x": 1 / 0}
@@ -27,7 +27,7 @@ def build_model(params, data):
     return None
 """
 BAD_BUILD = """
-from search.knobs import TRAINING_BASELINE
+from hpsearch.knobs import TRAINING_BASELINE
 BASELINE = dict(TRAINING_BASELINE)
 def suggest(trial):
     return {"w": trial.suggest_int("w", 1, 3), **TRAINING_BASELINE}

@@ -121,7 +121,7 @@ HOSTILE_SPACE = '''
 """A space whose categorical values are hostile strings."""
 from __future__ import annotations
 import keras
-from search.knobs import TRAINING_BASELINE
+from hpsearch.knobs import TRAINING_BASELINE
 
 EVIL = "__import__('os').system('touch pwned')" + chr(10) + chr(34) * 3 + chr(39) * 3
 BASELINE = {"tag": EVIL, **TRAINING_BASELINE}

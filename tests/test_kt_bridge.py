@@ -11,10 +11,10 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from search.config import DatasetConfig
-from search.data import load_dataset
-from search.kt_bridge import OptunaStyleHP, SpaceHyperModel, keras_tuner_study
-from search.spaces import load_space
+from hpsearch.config import DatasetConfig
+from hpsearch.data import load_dataset
+from hpsearch.kt_bridge import OptunaStyleHP, SpaceHyperModel, keras_tuner_study
+from hpsearch.spaces import load_space
 from tests.conftest import Result
 
 REPO = Path(__file__).resolve().parent.parent
@@ -110,7 +110,7 @@ def test_keras_tuner_trials_land_in_a_study_the_cli_shows_beside_hpsearch_ones(
 def test_keras_tuner_searches_the_data_knobs_on_cut_arrays(tmp_path: Path) -> None:
     """KerasTuner's trials get the data at their own vocabulary size and length, and a
     study's [ranges] narrow its search as they narrow hpsearch's."""
-    from search.config import RangeOverride
+    from hpsearch.config import RangeOverride
 
     space = load_space("bag_of_words")
     ranges = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import optuna
 
-from search.records import StopReason
+from hpsearch.records import StopReason
 
 
 def test_stop_reasons_round_trip_through_a_real_store(tmp_path) -> None:

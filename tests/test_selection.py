@@ -10,9 +10,9 @@ import optuna
 import pytest
 from optuna.distributions import FloatDistribution
 
-from search.selection import Finalist, Run, Selection, finalists_of, rank, summarize
-from search.store import EpochLog
-from search.tradeoff import Candidate, analyse
+from hpsearch.selection import Finalist, Run, Selection, finalists_of, rank, summarize
+from hpsearch.store import EpochLog
+from hpsearch.tradeoff import Candidate, analyse
 from tests.conftest import REPO
 
 

@@ -12,15 +12,15 @@ import numpy as np
 import optuna
 import pytest
 
-from search import setting
-from search.config import DatasetConfig, RangeOverride, load_study_file
-from search.data import load_dataset
-from search.errors import ConfigError
-from search.runner import prepare
-from search.spaces import load_space
+from hpsearch import setting
+from hpsearch.config import DatasetConfig, RangeOverride, load_study_file
+from hpsearch.data import load_dataset
+from hpsearch.errors import ConfigError
+from hpsearch.runner import prepare
+from hpsearch.spaces import load_space
 from tests.conftest import REPO, imdb_csv
 
-CLI = "from search.cli import entry_point; entry_point()"
+CLI = "from hpsearch.cli import entry_point; entry_point()"
 
 
 def _csv(**kw: object) -> DatasetConfig:
@@ -42,7 +42,7 @@ def test_a_cut_setting_equals_vectorizing_at_that_setting(words: int, length: in
 
 
 def test_keras_imdb_cuts_to_its_own_out_of_vocabulary_id() -> None:
-    from search.data.base import restrict_arrays
+    from hpsearch.data.base import restrict_arrays
 
     x = np.array([[0, 0, 1, 5, 17, 2, 9]], dtype="int32")
     cut = restrict_arrays({"x_train": x}, num_words=10, maxlen=4, oov=2)["x_train"]

@@ -10,19 +10,19 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
-from search.config import RangeOverride
-from search.errors import ConfigError, SpaceError
-from search.spaces import (
-    PROJECT_SPACES,
+from hpsearch.config import RangeOverride
+from hpsearch.errors import ConfigError, SpaceError
+from hpsearch.shipped import BUILTIN_SPACES
+from hpsearch.spaces import (
     RangedTrial,
     available_spaces,
     check_ranges,
     describe,
     load_space,
 )
-from search.trial import compile_model
+from hpsearch.trial import compile_model
 
-SPACES = sorted(p.stem for p in PROJECT_SPACES.glob("*.py") if not p.stem.startswith("_"))
+SPACES = sorted(p.stem for p in BUILTIN_SPACES.glob("*.py") if not p.stem.startswith("_"))
 
 
 def test_the_three_tutorial_spaces_are_shipped() -> None:
@@ -85,7 +85,7 @@ def test_describe_finds_conditional_knobs() -> None:
 
 
 def test_load_by_path_and_by_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    source = (PROJECT_SPACES / "lstm_dropout.py").read_text()
+    source = (BUILTIN_SPACES / "lstm_dropout.py").read_text()
     (tmp_path / "mine.py").write_text(source)
     assert load_space(str(tmp_path / "mine.py")).name == "mine"
     pkg = tmp_path / "userpkg"
@@ -96,12 +96,14 @@ def test_load_by_path_and_by_module(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert load_space("userpkg.myspace").baseline["lstm_units"] == 100
 
 
-def test_project_spaces_do_not_shadow_a_spaces_package() -> None:
+def test_shipped_spaces_are_part_of_hpsearch_not_a_spaces_package(tmp_path: Path) -> None:
     import sys
 
-    load_space("cnn_lstm")
+    assert load_space("cnn_lstm").module.__name__ == "hpsearch.builtin_spaces.cnn_lstm"
     assert "spaces" not in sys.modules or not hasattr(sys.modules["spaces"], "cnn_lstm")
-    assert "hpsearch_spaces.cnn_lstm" in sys.modules
+    (tmp_path / "mine.py").write_text((BUILTIN_SPACES / "cnn_lstm.py").read_text())
+    load_space(str(tmp_path / "mine.py"))  # a user's file: loaded by path, privately named
+    assert "hpsearch_spaces.mine" in sys.modules
 
 
 @pytest.mark.parametrize(
@@ -163,7 +165,7 @@ def test_bad_ranges(ranges: dict[str, RangeOverride], expected: str) -> None:
 
 @pytest.mark.parametrize("name", SPACES)
 def test_every_space_exports_a_script_that_builds_its_model(name: str) -> None:
-    from search.export import render_script
+    from hpsearch.export import render_script
 
     space = load_space(name)
     config = {"study": "s", "trial": 0, "params": space.baseline, "output": "m.keras"}
@@ -175,4 +177,6 @@ def test_every_space_exports_a_script_that_builds_its_model(name: str) -> None:
         data = SimpleNamespace(vocab_size=40, maxlen=10, num_classes=k)
         model = build(namespace["PARAMS"], data)  # type: ignore[operator]
         assert model.output_shape == (None, 1 if k == 2 else k)
-    assert "import search" not in text and "from search" not in text
+    assert not any(
+        s in text for s in ("import search", "from search", "import hpsearch", "from hpsearch")
+    )

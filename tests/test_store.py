@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from search.errors import StorageError
-from search.store import EpochLog, check_storage, open_storage, sqlite_path
+from hpsearch.errors import StorageError
+from hpsearch.store import EpochLog, check_storage, open_storage, sqlite_path
 
 
 def test_epoch_log_is_plain_sql(tmp_path: Path) -> None:
@@ -61,7 +61,7 @@ def test_checking_a_store_keeps_the_locks_of_connections_already_open(tmp_path: 
     # Both checks a command makes, in the writer's process with its connection open: is it an
     # SQLite file, and does it hold Optuna's tables (here it does not).
     check_storage(url, create=True)
-    from search.store import _sqlite_tables
+    from hpsearch.store import _sqlite_tables
 
     assert _sqlite_tables(db) == {"t"}
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from search.config import StrategyConfig
-from search.errors import ConfigError
-from search.strategies import PRUNERS, SAMPLERS, make_pruner, make_sampler
+from hpsearch.config import StrategyConfig
+from hpsearch.errors import ConfigError
+from hpsearch.strategies import PRUNERS, SAMPLERS, make_pruner, make_sampler
 
 
 @pytest.mark.parametrize("name", [n for n in SAMPLERS if n != "gp"])

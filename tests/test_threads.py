@@ -1,4 +1,4 @@
-"""TensorFlow thread-pool settings for one or several workers (search.threads)."""
+"""TensorFlow thread-pool settings for one or several workers (hpsearch.threads)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from search.threads import cores, thread_env, use_threads
-from search.workers import worker_env
+from hpsearch.threads import cores, thread_env, use_threads
+from hpsearch.workers import worker_env
 
 
 @pytest.mark.parametrize(
@@ -19,7 +19,7 @@ from search.workers import worker_env
 def test_each_worker_gets_half_its_share_of_cores_and_two_inter_op_threads(
     monkeypatch: pytest.MonkeyPatch, machine: int, workers: int, intra: int
 ) -> None:
-    monkeypatch.setattr("search.threads.cores", lambda: machine)
+    monkeypatch.setattr("hpsearch.threads.cores", lambda: machine)
     env = thread_env(workers)
     assert env == {"TF_NUM_INTRAOP_THREADS": str(intra), "TF_NUM_INTEROP_THREADS": "2"}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from search.tradeoff import Candidate, pareto_front, pick
+from hpsearch.tradeoff import Candidate, pareto_front, pick
 
 
 def _c(number: int, value: float, gap: float, state: str = "complete") -> Candidate:

@@ -8,16 +8,16 @@ import numpy as np
 import optuna
 import pytest
 
-from search.config import load_study_file
-from search.runner import prepare, run_study
-from search.store import EpochLog
-from search.trial import trial_seed
+from hpsearch.config import load_study_file
+from hpsearch.runner import prepare, run_study
+from hpsearch.store import EpochLog
+from hpsearch.trial import trial_seed
 
 NAN_SPACE = '''
 """A space whose model outputs NaN, to test divergence handling."""
 from __future__ import annotations
 import keras
-from search.knobs import TRAINING_BASELINE
+from hpsearch.knobs import TRAINING_BASELINE
 
 BASELINE = {"scale": 1.0, **TRAINING_BASELINE}
 
@@ -140,8 +140,8 @@ def test_the_gap_uses_inference_mode_training_accuracy(study_file) -> None:
 
 @pytest.mark.parametrize("k", [2, 3])
 def test_macro_f1_metric_matches_the_confusion_matrix(k: int) -> None:
-    from search.evaluate import confusion_matrix, macro_f1_of
-    from search.trial import MacroF1
+    from hpsearch.evaluate import confusion_matrix, macro_f1_of
+    from hpsearch.trial import MacroF1
 
     rng = np.random.default_rng(k)
     y = rng.integers(0, k, size=200)

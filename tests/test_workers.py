@@ -19,7 +19,7 @@ from tests.conftest import REPO
 
 TINY = REPO / "tests" / "spaces" / "tiny.py"
 PG_URL = os.environ.get("HPSEARCH_TEST_POSTGRES_URL")
-CLI = "from search.cli import entry_point; entry_point()"
+CLI = "from hpsearch.cli import entry_point; entry_point()"
 
 
 def study_text(name: str, storage: str, n_trials: int, max_epochs: int, samples: int = 64) -> str:

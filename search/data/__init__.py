@@ -8,9 +8,9 @@ carried along but never used during search.
 
 from __future__ import annotations
 
-from search.config import DatasetConfig
-from search.data.base import Dataset
-from search.errors import DataError
+from hpsearch.config import DatasetConfig
+from hpsearch.data.base import Dataset
+from hpsearch.errors import DataError
 
 
 def load_dataset(cfg: DatasetConfig, seed: int) -> Dataset:
@@ -20,15 +20,15 @@ def load_dataset(cfg: DatasetConfig, seed: int) -> Dataset:
     """
     cfg = cfg.filled()
     if cfg.kind == "synthetic":
-        from search.data.synthetic import load_synthetic
+        from hpsearch.data.synthetic import load_synthetic
 
         data = load_synthetic(cfg, seed)
     elif cfg.kind == "imdb":
-        from search.data.imdb import load_imdb
+        from hpsearch.data.imdb import load_imdb
 
         data = load_imdb(cfg, seed)
     else:
-        from search.data.text import load_text
+        from hpsearch.data.text import load_text
 
         data = load_text(cfg, seed)
     return checked(data, cfg)

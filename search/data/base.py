@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from search.errors import DataError
+from hpsearch.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class Dataset:
         }
 
 
-# The functions below are copied verbatim into exported training scripts (search.export).
+# The functions below are copied verbatim into exported training scripts (hpsearch.export).
 
 
 def restrict_arrays(

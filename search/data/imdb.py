@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from search.config import DatasetConfig
-from search.data.base import Dataset, stratified_split, subsample
-from search.errors import DataError
+from hpsearch.config import DatasetConfig
+from hpsearch.data.base import Dataset, stratified_split, subsample
+from hpsearch.errors import DataError
 
 _HOW = (
     "download https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz on a "
@@ -42,7 +42,7 @@ def load_imdb(cfg: DatasetConfig, seed: int) -> Dataset:
     )
 
 
-# Copied verbatim into exported training scripts (search.export): NumPy and Keras only.
+# Copied verbatim into exported training scripts (hpsearch.export): NumPy and Keras only.
 def read_imdb_npz(path: str, num_words: int) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
     """``keras.datasets.imdb.load_data(num_words=...)`` on a local ``imdb.npz`` at any path.
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.config import DatasetConfig
-from search.data.base import Dataset, stratified_split
+from hpsearch.config import DatasetConfig
+from hpsearch.data.base import Dataset, stratified_split
 
 _SENTIMENT_TOKENS = 20  # ids 3..22 lean negative, 23..42 lean positive
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from search.config import DatasetConfig
-from search.data.base import (
+from hpsearch.config import DatasetConfig
+from hpsearch.data.base import (
     Dataset,
     cache_key,
     cache_load,
@@ -27,7 +27,7 @@ from search.data.base import (
     stratified_split,
     subsample,
 )
-from search.errors import DataError
+from hpsearch.errors import DataError
 
 Reviews = tuple[list[str], np.ndarray, tuple[str, ...]]
 """Texts, their labels as class indices, and the class names in index order."""
@@ -147,7 +147,7 @@ def _build(cfg: DatasetConfig, seed: int) -> dict[str, np.ndarray]:
     return vectorize_reviews(train, test, *cfg.size(), cfg.validation_split, cfg.max_samples, seed)
 
 
-# The functions below are copied verbatim into exported training scripts (search.export):
+# The functions below are copied verbatim into exported training scripts (hpsearch.export):
 # they use only the standard library, NumPy and Keras.
 
 

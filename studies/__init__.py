@@ -1,0 +1,1 @@
+"""The example study files shipped with hpsearch (``hpsearch run quickstart``)."""
