@@ -22,6 +22,7 @@ from rich.table import Table
 from search.errors import HpsearchError
 from search.queries import TRIAL_COLUMNS, fmt, short, trial_cells
 from search.signals import INTERRUPTED, interruptible
+from search.store import close_stores
 
 DEFAULT_STORAGE = "sqlite:///hpsearch.db"
 # Off a terminal (pipes, CI logs) rich would wrap tables at 80 columns; give them room.
@@ -56,6 +57,7 @@ def cli() -> None:
       hpsearch run studies/quickstart.toml
       hpsearch trials quickstart
     """
+    click.get_current_context().call_on_close(close_stores)  # the store closes with the command
 
 
 @cli.command()

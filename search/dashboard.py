@@ -22,7 +22,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from search.errors import ConfigError, StorageError
-from search.store import EpochLog, open_storage
+from search.store import Store
 from search.tradeoff import Tradeoff, analyse
 
 TRADEOFF_FIGURE_ID = "hpsearch-tradeoff"
@@ -64,7 +64,8 @@ def serve(url: str, host: str, port: int, allow_remote: bool) -> None:
         )
     if not 0 < port < 65536:
         raise ConfigError(f"--port {port} is out of range; allowed: 1..65535")
-    storage = open_storage(url, create=False)
+    # Writable: notes typed into the dashboard are saved in the store.
+    storage = Store.open(url, write=True).storage
     try:
         optuna.get_all_study_summaries(storage, include_best_trial=False)
     except Exception as exc:  # a locked, damaged or foreign database
@@ -80,8 +81,8 @@ def serve(url: str, host: str, port: int, allow_remote: bool) -> None:
     run_server(storage, host=host, port=port)
 
 
-def publish(study: optuna.Study, url: str, trial: FrozenTrial | None = None) -> None:
-    """Write names, notes and the tradeoff figure of a study in ``url`` for the dashboard."""
+def publish(study: optuna.Study, store: Store, trial: FrozenTrial | None = None) -> None:
+    """Write names, notes and the tradeoff figure of a study for the dashboard."""
     from optuna_dashboard import save_note, save_plotly_graph_object
 
     from search.plots import scatter_figure
@@ -91,11 +92,7 @@ def publish(study: optuna.Study, url: str, trial: FrozenTrial | None = None) -> 
     names = [metric] if len(study.directions) == 1 else [metric, f"{gap} gap"]
     if study.metric_names != names:
         study.set_metric_names(names)
-    log = EpochLog(url)
-    try:
-        tradeoff: Tradeoff | None = analyse(study, log)
-    finally:
-        log.dispose()
+    tradeoff: Tradeoff | None = analyse(study, store.epochs)
     save_note(study, study_note(study, tradeoff))
     if tradeoff is not None and tradeoff.candidates:
         save_plotly_graph_object(

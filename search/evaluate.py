@@ -67,7 +67,7 @@ def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
     from search.runner import prepare
     from search.trial import build, early_stopping, fit, settings_for, train_eval
 
-    study = load(url, name)
+    study = load(url, name, write=True)  # writable: the test result goes to this store
     log = EpochLog(url)
     trial = chosen_trial(study, log, number)
     cfg = stored_config(study, url)

@@ -20,7 +20,7 @@ import optuna
 from optuna.trial import TrialState
 
 from search import setting
-from search.budget import Budget
+from search.budget import Budget, StaleTrial
 from search.config import StudyConfig
 from search.data import Dataset, load_dataset
 from search.errors import ConfigError, HpsearchError, StorageError, TrialDiverged
@@ -35,7 +35,7 @@ from search.spaces import (
     outside_ranges,
     sample_params,
 )
-from search.store import EpochLog, check_storage, open_storage
+from search.store import EpochLog, Heartbeat, Store, check_storage
 from search.strategies import make_pruner, make_sampler
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
@@ -128,56 +128,47 @@ def counted(study: optuna.Study) -> int:
     return n
 
 
-class StaleTrialHandler:
-    """Optuna's heartbeat found a trial whose worker died: free its slot, retry it once."""
-
-    def __init__(self, budget: Budget, max_retry: int) -> None:
-        self.budget = budget
-        self.retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
-
-    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        self.budget.release()
-        self.retry(study, trial)
-
-
-def open_study(prep: Prepared, budget: Budget, *, create: bool) -> optuna.Study:
-    """The study on a heartbeat-enabled storage; created (or resumed) or joined."""
+def open_study(prep: Prepared, *, create: bool) -> tuple[optuna.Study, Store]:
+    """The study on this process's store, writable and with Optuna's heartbeat (a dead
+    worker's trial frees its slot and is retried: :class:`search.budget.StaleTrial`);
+    created (or resumed) or joined."""
     cfg = prep.cfg
-    storage = open_storage(
-        cfg.storage,
-        create=create,
-        heartbeat_interval=cfg.workers.heartbeat_interval,
-        grace_period=cfg.workers.grace_period,
-        on_stale=StaleTrialHandler(budget, cfg.workers.max_retry),
+    heartbeat = Heartbeat(
+        cfg.workers.heartbeat_interval,
+        cfg.workers.grace_period,
+        StaleTrial(cfg.workers.max_retry),
     )
+    store = Store.open(cfg.storage, write=True, create=create, heartbeat=heartbeat)
     if not create:
-        return optuna.load_study(
-            study_name=cfg.name, storage=storage, sampler=prep.sampler, pruner=prep.pruner
+        study = optuna.load_study(
+            study_name=cfg.name, storage=store.storage, sampler=prep.sampler, pruner=prep.pruner
         )
-    return optuna.create_study(
+        return study, store
+    study = optuna.create_study(
         study_name=cfg.name,
-        storage=storage,
+        storage=store.storage,
         sampler=prep.sampler,
         pruner=prep.pruner,
         directions=directions(cfg),
         load_if_exists=True,
     )
+    return study, store
 
 
 def start_study(prep: Prepared) -> tuple[optuna.Study, Budget]:
     """Create or resume the study: tag it, enqueue the baseline once, set the budget."""
     cfg = prep.cfg
-    budget = Budget(cfg.storage, cfg.name)
-    study = open_study(prep, budget, create=True)
+    study, store = open_study(prep, create=True)
     check_definition(study, prep)
-    EpochLog(cfg.storage).create()
+    store.create_tables()
     _tag(study, prep)
-    _publish(study, cfg.storage)
+    _publish(study, store)
     # Trials left running by a crashed run are failed (and retried) before the budget
     # is recounted from what the store holds.
     optuna.storages.fail_stale_trials(study)
     reclaim_dead(study, cfg.workers.max_retry)
     running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+    budget = store.budget(cfg.name)
     budget.set_total(cfg.budget.n_trials, claimed=counted(study) + running)
     return study, budget
 
@@ -217,12 +208,14 @@ def join_study(url: str, name: str) -> tuple[Prepared, optuna.Study, Budget]:
     """Join an existing study as one more worker (``hpsearch worker``)."""
     from search.queries import load, stored_config
 
+    # Read-only until the stored config says how to beat the heartbeat; open_study then
+    # reopens this process's store writable with it.
     cfg = stored_config(load(url, name), url)
     # Each worker samples with its own seed: with the study's seed in every process,
     # parallel workers would propose the very same configurations.
     prep = prepare(cfg, sampler_seed=cfg.seed + os.getpid())
-    budget = Budget(url, name)
-    return prep, open_study(prep, budget, create=False), budget
+    study, store = open_study(prep, create=False)
+    return prep, study, store.budget(name)
 
 
 def run_study(prep: Prepared, reporter: Reporter | None = None) -> optuna.Study:
@@ -239,7 +232,8 @@ def work(
     cfg, reporter = prep.cfg, reporter or SilentReporter()
     _, total = budget.state()
     reporter.start(study, total, counted(study))
-    log = EpochLog(cfg.storage)
+    store = Store.open(cfg.storage, write=True)
+    objective = _objective(prep, store, budget, reporter)
     deadline = None if cfg.budget.timeout is None else time.monotonic() + cfg.budget.timeout
     ran = 0
     try:
@@ -247,38 +241,38 @@ def work(
             optuna.storages.fail_stale_trials(study)
             if not budget.claim():
                 break
-            objective = _objective(prep, log, budget, reporter)
             study.optimize(
                 objective,
                 n_trials=1,
                 catch=(TrialDiverged,),
-                callbacks=[reporter.trial_done, _publisher(cfg.storage)],
+                callbacks=[reporter.trial_done, _publisher(store)],
                 gc_after_trial=True,
             )
             ran += 1
     finally:
         reporter.stop()
-        log.dispose()
     return ran
 
 
-def _publisher(url: str) -> Callable[..., None]:
+def _publisher(store: Store) -> Callable[..., None]:
     """An Optuna callback that refreshes what optuna-dashboard shows (notes, names, figure).
 
     Best effort: the dashboard's extras must never stop a study.
     """
 
     def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial | None = None) -> None:
-        _publish(study, url, trial)
+        _publish(study, store, trial)
 
     return callback
 
 
-def _publish(study: optuna.Study, url: str, trial: optuna.trial.FrozenTrial | None = None) -> None:
+def _publish(
+    study: optuna.Study, store: Store, trial: optuna.trial.FrozenTrial | None = None
+) -> None:
     from search.dashboard import publish
 
     try:
-        publish(study, url, trial)
+        publish(study, store, trial)
     except Exception as exc:  # reported, never fatal
         log_debug(f"dashboard notes not updated: {exc}")
 
@@ -290,11 +284,12 @@ def log_debug(message: str) -> None:
 
 
 def _objective(
-    prep: Prepared, log: EpochLog, budget: Budget, reporter: Reporter
+    prep: Prepared, store: Store, budget: Budget, reporter: Reporter
 ) -> Callable[[optuna.Trial], float | tuple[float, float]]:
     from search.trial import run_trial, settings_for  # imports TensorFlow
 
     cfg = prep.cfg
+    log: EpochLog = store.epochs
     settings = settings_for(cfg)
     gap_key = f"gap_{cfg.tradeoff.gap}"
 
