@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 from pathlib import Path
 
 import optuna
 import pytest
 from optuna.distributions import FloatDistribution, IntDistribution
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.pool import QueuePool
 
 from search.config import StudyConfig
@@ -181,3 +182,18 @@ def test_reading_commands_leave_the_store_as_it_was(tmp_path: Path, cli) -> None
         assert Store.opened() == []  # the command closed its store
     assert _files(tmp_path)["cmd.db"] == before
     assert not _files(tmp_path).get("cmd.db-wal")
+
+
+PG_URL = os.environ.get("HPSEARCH_TEST_POSTGRES_URL")
+
+
+@pytest.mark.skipif(not PG_URL, reason="HPSEARCH_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+def test_a_read_only_store_on_postgresql_refuses_writes() -> None:
+    assert PG_URL is not None
+    with Store.open(PG_URL, create=True) as writer:
+        writer.create_tables()
+    reader = Store.open(PG_URL)
+    assert not reader.writable
+    optuna.get_all_study_summaries(reader.storage, include_best_trial=False)  # reads
+    with pytest.raises(InternalError, match="read-only transaction"):
+        reader.epochs.record(f"ro-{os.getpid()}", 0, 1, {"loss": 0.1}, 0.1)
