@@ -4,14 +4,21 @@ Optuna's ``MaxTrialsCallback`` stops a worker only after a trial ends, so parall
 overshoot ``n_trials``. Here a worker claims a slot *before* each trial with one atomic
 conditional UPDATE (atomic on SQLite and PostgreSQL alike), and gives it back when its trial
 does not count: interrupted (Ctrl-C, SIGTERM) or lost (worker killed; found stale by
-Optuna's heartbeat, then retried once in the freed slot).
+Optuna's heartbeat, then retried once in the freed slot: :class:`StaleTrial`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import optuna
 import sqlalchemy as sa
 
-from hpsearch.store import METADATA, engine_for
+from hpsearch.store import METADATA
+
+if TYPE_CHECKING:
+    from hpsearch.store import Store
 
 BUDGET = sa.Table(
     "hpsearch_budget",
@@ -23,10 +30,11 @@ BUDGET = sa.Table(
 
 
 class Budget:
-    """Slots of one study: ``claimed`` never exceeds ``n_trials``."""
+    """Slots of one study: ``claimed`` never exceeds ``n_trials``. Made by the store
+    (:meth:`hpsearch.store.Store.budget`), on its engine."""
 
-    def __init__(self, url: str, study: str) -> None:
-        self.engine = engine_for(url)
+    def __init__(self, engine: sa.engine.Engine, study: str) -> None:
+        self.engine = engine
         self.study = study
 
     def set_total(self, n_trials: int, claimed: int | None = None) -> None:
@@ -75,5 +83,14 @@ class Budget:
             ).one()
         return int(row[0]), int(row[1])
 
-    def dispose(self) -> None:
-        self.engine.dispose()
+
+@dataclass(frozen=True)
+class StaleTrial:
+    """Optuna's heartbeat found a trial whose worker died: free its slot, retry it once
+    (the store calls this; see :class:`hpsearch.store.Heartbeat`)."""
+
+    max_retry: int
+
+    def __call__(self, store: Store, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        store.budget(study.study_name).release()
+        optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=self.max_retry)(study, trial)

@@ -25,6 +25,7 @@ from rich.table import Table
 from hpsearch.errors import HpsearchError, HpsearchWarning
 from hpsearch.queries import TRIAL_COLUMNS, fmt, short, trial_cells
 from hpsearch.signals import INTERRUPTED, interruptible
+from hpsearch.store import close_stores
 
 DEFAULT_STORAGE = "sqlite:///hpsearch.db"
 # Off a terminal (pipes, CI logs) rich would wrap tables at 80 columns; give them room.
@@ -59,6 +60,7 @@ def cli() -> None:
       hpsearch run studies/quickstart.toml
       hpsearch trials quickstart
     """
+    click.get_current_context().call_on_close(close_stores)  # the store closes with the command
 
 
 @cli.command()

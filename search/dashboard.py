@@ -6,26 +6,30 @@ or an empty database created by accident.
 
 :func:`publish` writes into the store what the dashboard shows beside Optuna's own data:
 objective names, a Markdown study note (dataset, space, strategies, budget, baseline, best,
-tradeoff pick), a note per trial (why it stopped, gap, epochs) and the tradeoff scatter as
-a plotly figure. Workers call it after every trial, so an open dashboard stays current.
+tradeoff pick) and the tradeoff scatter as a plotly figure; :func:`save_trial_note` writes a
+note per trial (why it stopped, gap, epochs). Workers keep them current through a
+:class:`Publisher`, whose cost per trial does not grow with the trials stored.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import socket
 import sys
+import time
 from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from hpsearch.errors import ConfigError, StorageError
-from hpsearch.store import EpochLog, open_storage
+from hpsearch.store import Store
 from hpsearch.tradeoff import Tradeoff, analyse
 
 TRADEOFF_FIGURE_ID = "hpsearch-tradeoff"
+_logger = logging.getLogger("hpsearch")
 REMOTE_WARNING = (
     "hpsearch: warning: the dashboard has no authentication, and anyone who can reach "
     "{host}:{port} can read and change the store"
@@ -64,7 +68,8 @@ def serve(url: str, host: str, port: int, allow_remote: bool) -> None:
         )
     if not 0 < port < 65536:
         raise ConfigError(f"--port {port} is out of range; allowed: 1..65535")
-    storage = open_storage(url, create=False)
+    # Writable: notes typed into the dashboard are saved in the store.
+    storage = Store.open(url, write=True).storage
     try:
         optuna.get_all_study_summaries(storage, include_best_trial=False)
     except Exception as exc:  # a locked, damaged or foreign database
@@ -80,8 +85,79 @@ def serve(url: str, host: str, port: int, allow_remote: bool) -> None:
     run_server(storage, host=host, port=port)
 
 
-def publish(study: optuna.Study, url: str, trial: FrozenTrial | None = None) -> None:
-    """Write names, notes and the tradeoff figure of a study in ``url`` for the dashboard."""
+REFRESH_SHARE = 0.1
+"""A :class:`Publisher` redraws the study's note and figure once the trials finished in its
+process since the last redraw reach this share of the study's finished trials then (at least
+one): a redraw reads every trial, so spread over that many trials its cost per trial stays
+the same however many trials the store holds."""
+
+
+class Publisher:
+    """Keeps what optuna-dashboard shows of a study current, at a cost per trial that does not
+    grow with the trials stored (an Optuna callback; best effort, never stops a study).
+
+    Each finished trial's note is written at once (:func:`save_trial_note`). The objective
+    names, the study's note and the tradeoff figure read every trial, so they are redrawn by
+    :meth:`refresh` on the schedule of :data:`REFRESH_SHARE`, and when a worker ends.
+    """
+
+    def __init__(self, store: Store, finished: int = 0, share: float = REFRESH_SHARE) -> None:
+        self.store = store
+        self.share = share
+        self.finished = finished  # the study's finished trials at the last redraw
+        self.since = 0  # trials finished in this process since then
+        self.redraws: list[float] = []  # seconds each redraw took (the benchmark reads them)
+        self._study_ids: dict[str, int] = {}
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        try:
+            save_trial_note(self.store, self._study_id(study), trial, trial_note(trial))
+        except Exception as exc:  # reported, never fatal
+            _logger.debug(f"dashboard note of trial {trial.number} not written: {exc}")
+        self.since += 1
+        if self.since >= max(1, int(self.share * self.finished)):
+            self.refresh(study)
+
+    def refresh(self, study: optuna.Study) -> None:
+        """Redraw the names, the study's note and the figure from every trial now."""
+        started = time.perf_counter()
+        try:
+            self.finished = publish(study, self.store)
+        except Exception as exc:  # reported, never fatal
+            _logger.debug(f"dashboard notes not updated: {exc}")
+        self.since = 0
+        self.redraws.append(time.perf_counter() - started)
+
+    def _study_id(self, study: optuna.Study) -> int:
+        if study.study_name not in self._study_ids:
+            storage = self.store.storage
+            self._study_ids[study.study_name] = storage.get_study_id_from_name(study.study_name)
+        return self._study_ids[study.study_name]
+
+
+def save_trial_note(store: Store, study_id: int, trial: FrozenTrial, body: str) -> None:
+    """Save a trial's note where and how optuna-dashboard's ``save_note`` does, at a cost
+    that does not grow with the study.
+
+    Written by hand because ``save_note`` reads every system attribute of the study, twice
+    (to find the note's next version and to blank the chunks of a longer earlier note), and
+    optuna-dashboard keeps every trial's note and every figure among them, so that read grows
+    with the trials stored. A trial's note is written once, by the worker that ran it, as
+    the trial finishes: version 1, no earlier chunks to blank. The keys and the chunking are
+    optuna-dashboard's own helpers, so the dashboard reads the note as one of its own
+    (tests/test_runner.py reads it back with ``optuna_dashboard.get_note``).
+    """
+    from optuna_dashboard._note import note_ver_key, split_body
+
+    storage = store.storage
+    storage.set_study_system_attr(study_id, note_ver_key(trial._trial_id), 1)
+    for key, chunk in split_body(body, trial._trial_id).items():
+        storage.set_study_system_attr(study_id, key, chunk)
+
+
+def publish(study: optuna.Study, store: Store) -> int:
+    """Write the objective names, the study's note and the tradeoff figure of a study for the
+    dashboard (this reads every trial); returns how many trials have finished."""
     from optuna_dashboard import save_note, save_plotly_graph_object
 
     from hpsearch.plots import scatter_figure
@@ -91,26 +167,24 @@ def publish(study: optuna.Study, url: str, trial: FrozenTrial | None = None) -> 
     names = [metric] if len(study.directions) == 1 else [metric, f"{gap} gap"]
     if study.metric_names != names:
         study.set_metric_names(names)
-    log = EpochLog(url)
-    try:
-        tradeoff: Tradeoff | None = analyse(study, log)
-    finally:
-        log.dispose()
-    save_note(study, study_note(study, tradeoff))
+    tradeoff: Tradeoff | None = analyse(study, store.epochs)
+    trials = study.get_trials(deepcopy=False)
+    save_note(study, study_note(study, tradeoff, trials))
     if tradeoff is not None and tradeoff.candidates:
         save_plotly_graph_object(
             study, scatter_figure(tradeoff), graph_object_id=TRADEOFF_FIGURE_ID
         )
-    if trial is not None:
-        save_note(optuna.Trial(study, trial._trial_id), trial_note(trial, tradeoff))
+    return sum(1 for t in trials if t.state.is_finished())
 
 
-def study_note(study: optuna.Study, t: Tradeoff | None) -> str:
+def study_note(
+    study: optuna.Study, t: Tradeoff | None, trials: list[FrozenTrial] | None = None
+) -> str:
     """The study's Markdown note: data, space, strategies, budget, baseline, best, pick."""
     attrs = study.user_attrs
     cfg: dict[str, Any] = attrs.get("hpsearch:config", {})
     data: dict[str, Any] = attrs.get("hpsearch:dataset", {})
-    trials = study.get_trials(deepcopy=False)
+    trials = study.get_trials(deepcopy=False) if trials is None else trials
     counts: dict[str, int] = {}
     for tr in trials:
         counts[tr.state.name.lower()] = counts.get(tr.state.name.lower(), 0) + 1
@@ -158,8 +232,10 @@ def study_note(study: optuna.Study, t: Tradeoff | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def trial_note(trial: FrozenTrial, t: Tradeoff | None) -> str:
-    """A trial's Markdown note: why it stopped, its gap and epochs."""
+def trial_note(trial: FrozenTrial) -> str:
+    """A trial's Markdown note: why it stopped, its gap and epochs. Written once, as the
+    trial ends, so it holds only what stays true of the trial; which trial is the study's
+    pick changes as trials finish, and the study's note says it."""
     a = trial.user_attrs
     gaps = ", ".join(
         f"{k.removeprefix('gap_')} gap {a[k]:.4f}" for k in ("gap_accuracy", "gap_loss") if k in a
@@ -173,6 +249,4 @@ def trial_note(trial: FrozenTrial, t: Tradeoff | None) -> str:
     ]
     if a.get("fail_reason"):
         lines.append(f"- **Failure:** {a['fail_reason']}")
-    if t is not None and t.pick is not None and t.pick.number == trial.number:
-        lines.append("- **This is the tradeoff pick.**")
     return "\n".join(lines) + "\n"

@@ -108,7 +108,7 @@ def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
     from hpsearch.runner import prepare_stored
     from hpsearch.trial import build, early_stopping, fit, settings_for, train_eval
 
-    study = load(url, name)
+    study = load(url, name, write=True)  # writable: the test result goes to this store
     log = EpochLog(url)
     trial = chosen_trial(study, log, number)
     prep = prepare_stored(study, url)  # the study's own space, from wherever it was found

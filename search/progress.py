@@ -1,4 +1,8 @@
-"""The ``run`` command's live display: trial n of N, current epoch, best so far (rich)."""
+"""The ``run`` command's live display: trial n of N, current epoch, best so far (rich).
+
+The best so far is read from the store once, at the start, then kept from each trial this
+process finishes, so a trial's update costs the same however many trials the store holds.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +30,13 @@ class RichReporter:
         )
         self.task = self.progress.add_task("trials", total=1, status="")
         self.best = "-"
+        self._best: optuna.trial.FrozenTrial | None = None
         self._trial = -1
 
     def start(self, study: optuna.Study, total: int, done: int) -> None:
         self.progress.update(self.task, total=total, completed=done, description=study.study_name)
-        self._refresh_best(study)
+        self._best = best_trial(study)  # every trial, once; then each finished trial
+        self._show_best()
         self.progress.start()
 
     def epoch(self, trial_number: int, epoch: int, logs: dict[str, float]) -> None:
@@ -43,7 +49,12 @@ class RichReporter:
 
     def trial_done(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         self.progress.advance(self.task)
-        self._refresh_best(study)
+        if trial.state == optuna.trial.TrialState.COMPLETE and trial.values:
+            sign = -1.0 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1.0
+            best = self._best
+            if best is None or sign * trial.values[0] < sign * best.values[0]:
+                self._best = trial
+                self._show_best()
         reason = trial.user_attrs.get("stop_reason", trial.state.name.lower())
         value = "-" if not trial.values else f"{trial.values[0]:.4f}"
         self.console.print(
@@ -54,7 +65,6 @@ class RichReporter:
     def stop(self) -> None:
         self.progress.stop()
 
-    def _refresh_best(self, study: optuna.Study) -> None:
-        best = best_trial(study)
-        if best is not None:
-            self.best = f"{best.values[0]:.4f} (trial {best.number})"
+    def _show_best(self) -> None:
+        if self._best is not None:
+            self.best = f"{self._best.values[0]:.4f} (trial {self._best.number})"

@@ -1,6 +1,7 @@
 """Read-only views of a store for the listing commands (no TensorFlow import here).
 
-``studies``, ``trials`` and ``best`` call these; they never create a database.
+``studies``, ``trials`` and ``best`` call these; they open the store read-only, so they never
+create a database or write to one.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from optuna.trial import FrozenTrial, TrialState
 from hpsearch.config import StudyConfig
 from hpsearch.errors import StorageError
 from hpsearch.records import StopReason
-from hpsearch.store import open_storage
+from hpsearch.store import Store
 
 SHOWN_STATES = ("complete", "pruned", "fail", "running", "waiting")
 
 
-def load(url: str, name: str) -> optuna.Study:
-    """An existing study; an unknown name is one line listing the names that exist."""
-    storage = open_storage(url, create=False)
+def load(url: str, name: str, *, write: bool = False) -> optuna.Study:
+    """An existing study, on this process's store for ``url`` (read-only unless ``write``);
+    an unknown name is one line listing the names that exist."""
+    storage = Store.open(url, write=write).storage
     names = [
         s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
     ]
@@ -41,7 +43,7 @@ def stored_config(study: optuna.Study, url: str) -> StudyConfig:
 
 def list_studies(url: str) -> list[dict[str, Any]]:
     """Each study with its trial counts by state, direction and best value."""
-    storage = open_storage(url, create=False)
+    storage = Store.open(url).storage
     out = []
     for summary in optuna.get_all_study_summaries(storage, include_best_trial=False):
         study = optuna.load_study(study_name=summary.study_name, storage=storage)
@@ -154,7 +156,6 @@ def trial_rows(url: str, name: str) -> list[dict[str, Any]]:
 def best_row(url: str, name: str) -> dict[str, Any]:
     """The best completed trial; once the finalists are re-evaluated (``hpsearch select``),
     the re-evaluated pick, with its mean and standard error under ``reevaluated``."""
-    from hpsearch.store import EpochLog
     from hpsearch.tradeoff import analyse
 
     study = load(url, name)
@@ -163,11 +164,7 @@ def best_row(url: str, name: str) -> dict[str, Any]:
         raise StorageError(f"study {name!r} has no completed trial yet")
     reevaluated = None
     if "hpsearch:metric" in study.user_attrs:
-        log = EpochLog(url)
-        try:
-            chosen = analyse(study, log).chosen
-        finally:
-            log.dispose()
+        chosen = analyse(study, Store.open(url).epochs).chosen
         if chosen is not None:
             best = study.get_trials(deepcopy=False)[chosen.number]
             reevaluated = chosen.record()

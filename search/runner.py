@@ -7,19 +7,20 @@ storage are all checked in :func:`prepare` before :func:`run_study` creates anyt
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import optuna
 from optuna.trial import TrialState
 
 from hpsearch import setting
-from hpsearch.budget import Budget
+from hpsearch.budget import Budget, StaleTrial
 from hpsearch.config import StudyConfig
 from hpsearch.data import Dataset, load_dataset
 from hpsearch.errors import ConfigError, HpsearchError, SpaceError, StorageError, TrialDiverged
@@ -41,8 +42,11 @@ from hpsearch.spaces import (
     stored_space,
     study_folder,
 )
-from hpsearch.store import EpochLog, check_storage, open_storage
+from hpsearch.store import EpochLog, Heartbeat, Store, check_storage
 from hpsearch.strategies import make_pruner, make_sampler
+
+if TYPE_CHECKING:
+    from hpsearch.dashboard import Publisher
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
@@ -144,56 +148,47 @@ def counted(study: optuna.Study) -> int:
     return n
 
 
-class StaleTrialHandler:
-    """Optuna's heartbeat found a trial whose worker died: free its slot, retry it once."""
-
-    def __init__(self, budget: Budget, max_retry: int) -> None:
-        self.budget = budget
-        self.retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
-
-    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        self.budget.release()
-        self.retry(study, trial)
-
-
-def open_study(prep: Prepared, budget: Budget, *, create: bool) -> optuna.Study:
-    """The study on a heartbeat-enabled storage; created (or resumed) or joined."""
+def open_study(prep: Prepared, *, create: bool) -> tuple[optuna.Study, Store]:
+    """The study on this process's store, writable and with Optuna's heartbeat (a dead
+    worker's trial frees its slot and is retried: :class:`hpsearch.budget.StaleTrial`);
+    created (or resumed) or joined."""
     cfg = prep.cfg
-    storage = open_storage(
-        cfg.storage,
-        create=create,
-        heartbeat_interval=cfg.workers.heartbeat_interval,
-        grace_period=cfg.workers.grace_period,
-        on_stale=StaleTrialHandler(budget, cfg.workers.max_retry),
+    heartbeat = Heartbeat(
+        cfg.workers.heartbeat_interval,
+        cfg.workers.grace_period,
+        StaleTrial(cfg.workers.max_retry),
     )
+    store = Store.open(cfg.storage, write=True, create=create, heartbeat=heartbeat)
     if not create:
-        return optuna.load_study(
-            study_name=cfg.name, storage=storage, sampler=prep.sampler, pruner=prep.pruner
+        study = optuna.load_study(
+            study_name=cfg.name, storage=store.storage, sampler=prep.sampler, pruner=prep.pruner
         )
-    return optuna.create_study(
+        return study, store
+    study = optuna.create_study(
         study_name=cfg.name,
-        storage=storage,
+        storage=store.storage,
         sampler=prep.sampler,
         pruner=prep.pruner,
         directions=directions(cfg),
         load_if_exists=True,
     )
+    return study, store
 
 
 def start_study(prep: Prepared) -> tuple[optuna.Study, Budget]:
     """Create or resume the study: tag it, enqueue the baseline once, set the budget."""
     cfg = prep.cfg
-    budget = Budget(cfg.storage, cfg.name)
-    study = open_study(prep, budget, create=True)
+    study, store = open_study(prep, create=True)
     check_definition(study, prep)
-    EpochLog(cfg.storage).create()
+    store.create_tables()
     _tag(study, prep)
-    _publish(study, cfg.storage)
+    _publisher(store).refresh(study)
     # Trials left running by a crashed run are failed (and retried) before the budget
     # is recounted from what the store holds.
     optuna.storages.fail_stale_trials(study)
     reclaim_dead(study, cfg.workers.max_retry)
     running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+    budget = store.budget(cfg.name)
     budget.set_total(cfg.budget.n_trials, claimed=counted(study) + running)
     return study, budget
 
@@ -245,11 +240,13 @@ def join_study(url: str, name: str) -> tuple[Prepared, optuna.Study, Budget]:
     """Join an existing study as one more worker (``hpsearch worker``)."""
     from hpsearch.queries import load
 
-    # Each worker samples with its own seed: with the study's seed in every process,
-    # parallel workers would propose the very same configurations.
+    # Read-only until the stored config says how to beat the heartbeat; open_study then
+    # reopens this process's store writable with it. Each worker samples with its own seed:
+    # with the study's seed in every process, parallel workers would propose the very same
+    # configurations.
     prep = prepare_stored(load(url, name), url, sampler_seed=os.getpid())
-    budget = Budget(url, name)
-    return prep, open_study(prep, budget, create=False), budget
+    study, store = open_study(prep, create=False)
+    return prep, study, store.budget(name)
 
 
 def run_study(prep: Prepared, reporter: Reporter | None = None) -> optuna.Study:
@@ -259,6 +256,58 @@ def run_study(prep: Prepared, reporter: Reporter | None = None) -> optuna.Study:
     return study
 
 
+class TrialLoop:
+    """One worker's turn: claim a slot of the budget, run one trial, then its bookkeeping
+    (the reporter, the dashboard's notes), none of which grows with the trials stored."""
+
+    def __init__(
+        self,
+        study: optuna.Study,
+        budget: Budget,
+        callbacks: list[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]],
+    ) -> None:
+        self.study, self.budget, self.callbacks = study, budget, callbacks
+
+    def run_one(self, objective: Callable[[optuna.Trial], Any]) -> bool:
+        """Run one trial if a slot is left; False when the budget is spent."""
+        optuna.storages.fail_stale_trials(self.study)
+        if not self.budget.claim():
+            return False
+        self.study.optimize(
+            objective,
+            n_trials=1,
+            catch=(TrialDiverged,),
+            callbacks=self.callbacks,
+            gc_after_trial=True,
+        )
+        return True
+
+
+def trial_loop(
+    store: Store, study: optuna.Study, budget: Budget, reporter: Reporter
+) -> tuple[TrialLoop, Publisher]:
+    """The loop :func:`work` runs, with its bookkeeping (``benchmarks/bookkeeping.py`` times
+    this very loop)."""
+    settle_heap()
+    finished = len(study.get_trials(deepcopy=False, states=FINISHED))
+    publisher = _publisher(store, finished)
+    return TrialLoop(study, budget, [reporter.trial_done, publisher]), publisher
+
+
+def settle_heap() -> None:
+    """Take what the process holds now out of the garbage collector's sight.
+
+    The loop asks Optuna to collect garbage after every trial (``gc_after_trial``: a trial's
+    Keras models hold reference cycles), and a full collection walks every object the
+    process holds: TensorFlow's and Keras' modules (0.6 s per trial on the 2-core development
+    machine) and the study's trials as Optuna caches them, so it grows with the trials
+    stored. The objects alive when the loop starts are collected once, then frozen (kept,
+    never walked again), so each trial's collection walks only what was made since, and
+    still frees the trial's models."""
+    gc.collect()
+    gc.freeze()
+
+
 def work(
     prep: Prepared, study: optuna.Study, budget: Budget, reporter: Reporter | None = None
 ) -> int:
@@ -266,62 +315,35 @@ def work(
     cfg, reporter = prep.cfg, reporter or SilentReporter()
     _, total = budget.state()
     reporter.start(study, total, counted(study))
-    log = EpochLog(cfg.storage)
+    store = Store.open(cfg.storage, write=True)
+    objective = _objective(prep, store, budget, reporter)  # imports what training needs
+    loop, publisher = trial_loop(store, study, budget, reporter)
     deadline = None if cfg.budget.timeout is None else time.monotonic() + cfg.budget.timeout
     ran = 0
     try:
         while deadline is None or time.monotonic() < deadline:
-            optuna.storages.fail_stale_trials(study)
-            if not budget.claim():
+            if not loop.run_one(objective):
                 break
-            objective = _objective(prep, log, budget, reporter)
-            study.optimize(
-                objective,
-                n_trials=1,
-                catch=(TrialDiverged,),
-                callbacks=[reporter.trial_done, _publisher(cfg.storage)],
-                gc_after_trial=True,
-            )
             ran += 1
     finally:
         reporter.stop()
-        log.dispose()
+    publisher.refresh(study)  # what the dashboard shows is whole when a worker ends
     return ran
 
 
-def _publisher(url: str) -> Callable[..., None]:
-    """An Optuna callback that refreshes what optuna-dashboard shows (notes, names, figure).
+def _publisher(store: Store, finished: int = 0) -> Publisher:
+    from hpsearch.dashboard import Publisher
 
-    Best effort: the dashboard's extras must never stop a study.
-    """
-
-    def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial | None = None) -> None:
-        _publish(study, url, trial)
-
-    return callback
-
-
-def _publish(study: optuna.Study, url: str, trial: optuna.trial.FrozenTrial | None = None) -> None:
-    from hpsearch.dashboard import publish
-
-    try:
-        publish(study, url, trial)
-    except Exception as exc:  # reported, never fatal
-        log_debug(f"dashboard notes not updated: {exc}")
-
-
-def log_debug(message: str) -> None:
-    import logging
-
-    logging.getLogger("hpsearch").debug(message)
+    return Publisher(store, finished)
 
 
 def _objective(
-    prep: Prepared, log: EpochLog, budget: Budget, reporter: Reporter
+    prep: Prepared, store: Store, budget: Budget, reporter: Reporter
 ) -> Callable[[optuna.Trial], float | tuple[float, float]]:
     from hpsearch.trial import run_trial, settings_for  # imports TensorFlow
 
     cfg = prep.cfg
+    log: EpochLog = store.epochs
     settings = settings_for(cfg)
     gap_key = f"gap_{cfg.tradeoff.gap}"
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from hpsearch.store import SELECTION, engine_for
+from hpsearch.store import SELECTION, Store
 
 if TYPE_CHECKING:
     from hpsearch.tradeoff import Candidate
@@ -81,12 +81,20 @@ class Finalist:
 
 
 class Selection:
-    """Reads and writes the ``hpsearch_selection`` table."""
+    """Reads and writes the ``hpsearch_selection`` table.
 
-    def __init__(self, url: str | None = None, engine: sa.engine.Engine | None = None) -> None:
-        assert (url is None) != (engine is None), "give a URL or an engine"
-        self.engine = engine if engine is not None else engine_for(url)  # type: ignore[arg-type]
-        self._owned = engine is None
+    Made by the store on its engine (:attr:`hpsearch.store.Store.selection`). Given a URL
+    instead, each call goes through this process's store for that URL (writes open it
+    writable).
+    """
+
+    def __init__(self, source: str | sa.engine.Engine) -> None:
+        self._source = source
+
+    def _engine(self, *, write: bool) -> sa.engine.Engine:
+        if isinstance(self._source, str):
+            return Store.open(self._source, write=write).engine
+        return self._source
 
     def record(self, study: str, run: Run) -> None:
         key = (
@@ -94,7 +102,7 @@ class Selection:
             & (SELECTION.c.trial_number == run.trial_number)
             & (SELECTION.c.repeat == run.repeat)
         )
-        with self.engine.begin() as conn:
+        with self._engine(write=True).begin() as conn:
             conn.execute(SELECTION.delete().where(key))
             conn.execute(
                 SELECTION.insert().values(
@@ -113,7 +121,7 @@ class Selection:
         )
         fields = Run.__dataclass_fields__
         try:
-            with self.engine.connect() as conn:
+            with self._engine(write=False).connect() as conn:
                 rows = [dict(r._mapping) for r in conn.execute(query)]
         except SQLAlchemyError:
             return {}  # a store from before re-evaluation existed has no such table
@@ -123,8 +131,9 @@ class Selection:
         return out
 
     def dispose(self) -> None:
-        if self._owned:
-            self.engine.dispose()
+        """Nothing to release: the store's engine is closed with the store
+        (:func:`hpsearch.store.close_stores`). Kept for callers written before the store was
+        shared."""
 
 
 def finalists_of(points: list[Candidate], n: int, max_gap: float, maximize: bool) -> list[int]:

@@ -1,22 +1,30 @@
-"""The study store: Optuna's RDB storage plus hpsearch's per-epoch table in the same database.
+"""The study store: Optuna's RDB storage plus hpsearch's own tables in the same database.
 
 Optuna keeps studies, trials, params and per-trial attributes. What Optuna does not keep is
 every epoch's training *and* validation metrics, which the tradeoff needs, so hpsearch adds
-one plain table, ``hpsearch_epochs``, created with SQLAlchemy and queryable with plain SQL::
+plain tables, created with SQLAlchemy and queryable with plain SQL::
 
     SELECT trial_number, epoch, loss, val_loss FROM hpsearch_epochs WHERE study_name = 'x';
 
-Epochs are numbered from 1. Opening never creates a database by accident: read-only
-commands need the database to exist already.
+Epochs are numbered from 1. A process holds one :class:`Store` per database: Optuna's
+storage, the epoch table, the budget, the re-evaluation runs and the test results all go
+through the one engine Optuna's storage holds, and :func:`close_stores` (called when a
+command ends, and at exit) disposes it. Opening never creates a database by accident, and
+reading commands open it read-only, so reading never writes.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import json
+import logging
 import math
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import optuna
 import sqlalchemy as sa
@@ -24,6 +32,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from hpsearch.errors import StorageError
+
+_logger = logging.getLogger("hpsearch")
+
+if TYPE_CHECKING:
+    from hpsearch.budget import Budget
+    from hpsearch.selection import Selection
 
 METADATA = sa.MetaData()
 EPOCHS = sa.Table(
@@ -148,8 +162,6 @@ because Optuna's storage would create them (and so write to a file it was asked 
 
 def _sqlite_tables(path: Path) -> set[str]:
     """The table names of an SQLite file, read through a read-only connection."""
-    import sqlite3
-
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
     except sqlite3.Error:
@@ -173,8 +185,6 @@ def _is_sqlite(path: Path) -> bool:
     store is corrupt ("How To Corrupt An SQLite Database File", section 2.2). SQLite tracks
     its own descriptors per file and defers such closes.
     """
-    import sqlite3
-
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
     except sqlite3.Error:
@@ -194,16 +204,33 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK | os.X_OK)
 
 
-def engine_kwargs(url: str) -> dict[str, Any]:
-    """SQLAlchemy engine settings: SQLite waits up to a minute for a lock instead of
-    failing at once (several local worker processes share the file)."""
-    if sqlite_path(url) is not None:
-        return {"connect_args": {"timeout": 60}}
-    return {"pool_pre_ping": True}
+def engine_kwargs(url: str, *, read_only: bool = False) -> dict[str, Any]:
+    """SQLAlchemy engine settings: SQLite waits up to a minute for a lock instead of failing
+    at once (several local worker processes share the file). ``read_only``: the database
+    itself refuses writes: SQLite opened with ``mode=ro``, PostgreSQL sessions with
+    ``default_transaction_read_only``, MySQL sessions ``READ ONLY``; other databases are read
+    by code that does not write, without such a guard."""
+    path = sqlite_path(url)
+    if path is not None:
+        if not read_only:
+            return {"connect_args": {"timeout": 60}}
+        uri = f"{path.resolve().as_uri()}?mode=ro"
 
+        def connect() -> sqlite3.Connection:
+            # The pool hands connections between threads (Optuna's heartbeat), as
+            # SQLAlchemy's own file-database default allows.
+            return sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
 
-def engine_for(url: str) -> sa.engine.Engine:
-    return sa.create_engine(url, **engine_kwargs(url))
+        return {"creator": connect}
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if read_only:
+        parsed = make_url(url)
+        driver = (parsed.get_backend_name(), parsed.get_driver_name())
+        if driver in (("postgresql", "psycopg"), ("postgresql", "psycopg2")):
+            kwargs["connect_args"] = {"options": "-c default_transaction_read_only=on"}
+        elif driver in (("mysql", "mysqldb"), ("mysql", "pymysql")):
+            kwargs["connect_args"] = {"init_command": "SET SESSION TRANSACTION READ ONLY"}
+    return kwargs
 
 
 def use_wal(url: str) -> None:
@@ -212,46 +239,159 @@ def use_wal(url: str) -> None:
     path = sqlite_path(url)
     if path is None:
         return
-    import sqlite3
-
     with sqlite3.connect(path, timeout=60) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
-def open_storage(
-    url: str,
-    *,
-    create: bool,
-    heartbeat_interval: int | None = None,
-    grace_period: int | None = None,
-    on_stale: Any = None,
-) -> optuna.storages.RDBStorage:
-    """Optuna's RDB storage on ``url``; a missing/unusable database is one StorageError.
+def store_key(url: str) -> str:
+    """What makes two URLs the same store here: an SQLite file by its absolute path (a
+    relative URL names another file after a ``chdir``), any other database by its URL."""
+    path = sqlite_path(url)
+    return url if path is None else f"sqlite:{path.resolve()}"
 
-    With ``heartbeat_interval``, running trials send heartbeats and a trial silent for
-    ``grace_period`` seconds (its worker died) is failed and passed to ``on_stale``.
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """Optuna's heartbeat for a worker's store: running trials beat every ``interval``
+    seconds; one silent for ``grace_period`` seconds (its worker died) is failed by Optuna
+    and passed to ``on_stale`` with the store."""
+
+    interval: int
+    grace_period: int
+    on_stale: Callable[[Store, optuna.Study, optuna.trial.FrozenTrial], None] | None = None
+
+
+class Store:
+    """One database in this process: Optuna's storage and hpsearch's tables on one engine.
+
+    Get it with :meth:`open`, which hands every caller in the process the same object for the
+    same database. Optuna's ``RDBStorage`` builds its engine from the URL (it takes no
+    engine), so that engine is the store's: the epoch table, the budget, the re-evaluation
+    runs and the test results use it too, and one pool of connections serves them all.
     """
-    check_storage(url, create=create)
-    if not create and sqlite_path(url) is None:
-        _check_remote_tables(url)
-    try:
-        if create:
-            use_wal(url)
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs(url),
-            heartbeat_interval=heartbeat_interval,
-            grace_period=grace_period,
-            heartbeat_stale_trial_callback=on_stale,
-        )
-    except RuntimeError as exc:  # Optuna: the schema was written by another Optuna version
-        reason = " ".join(str(exc).split())[:300]
-        raise StorageError(
-            f"storage {url!r} has an Optuna schema this Optuna cannot use: {reason}; "
-            f"upgrade it with `optuna storage upgrade --storage {url}` (back it up first)"
-        ) from None
-    except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
-        raise StorageError(f"storage {url!r} cannot be opened: {_reason(exc)}") from None
+
+    _open: ClassVar[dict[str, Store]] = {}
+
+    def __init__(self, url: str, *, write: bool, create: bool, heartbeat: Heartbeat | None) -> None:
+        """Use :meth:`open`: a store made here directly is not shared or closed for you."""
+        check_storage(url, create=create)
+        if not write and sqlite_path(url) is None:
+            _check_remote_tables(url)
+        self.url = url
+        self.key = store_key(url)  # now: a relative SQLite URL names another file after a chdir
+        self.writable = write or create
+        self.heartbeat = heartbeat
+        self.closed = False
+        on_stale = None if heartbeat is None or heartbeat.on_stale is None else self._stale
+        try:
+            if create:
+                use_wal(url)
+            self.storage = optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs(url, read_only=not self.writable),
+                skip_table_creation=not self.writable,
+                heartbeat_interval=None if heartbeat is None else heartbeat.interval,
+                grace_period=None if heartbeat is None else heartbeat.grace_period,
+                heartbeat_stale_trial_callback=on_stale,
+            )
+        except RuntimeError as exc:  # Optuna: the schema was written by another Optuna version
+            reason = " ".join(str(exc).split())[:300]
+            raise StorageError(
+                f"storage {url!r} has an Optuna schema this Optuna cannot use: {reason}; "
+                f"upgrade it with `optuna storage upgrade --storage {url}` (back it up first)"
+            ) from None
+        except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
+            raise StorageError(f"storage {url!r} cannot be opened: {_reason(exc)}") from None
+        self.engine: sa.engine.Engine = self.storage.engine
+        self.epochs = EpochLog(self.engine)
+        self._budgets: dict[str, Budget] = {}
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        write: bool = False,
+        create: bool = False,
+        heartbeat: Heartbeat | None = None,
+    ) -> Store:
+        """This process's store for ``url``: read-only unless ``write`` (or ``create``, which
+        may also make the database). A store already open is shared when it can serve the
+        call (a writable one serves readers too); otherwise it is closed and opened again
+        with what both need, so the process never holds two stores on one database."""
+        key = store_key(url)
+        have = cls._open.get(key)
+        write = write or create
+        serves = have is not None and (have.writable or not write)
+        if have is not None and serves and heartbeat in (None, have.heartbeat):
+            return have
+        if have is not None:
+            write = write or have.writable
+            heartbeat = heartbeat or have.heartbeat
+            _logger.debug("reopening store %s (writable %s, heartbeat %s)", url, write, heartbeat)
+            have.close()
+        store = cls(url, write=write, create=create, heartbeat=heartbeat)
+        cls._open[store.key] = store
+        return store
+
+    @classmethod
+    def opened(cls) -> list[Store]:
+        """The stores open in this process."""
+        return list(cls._open.values())
+
+    def create_tables(self) -> None:
+        """Create hpsearch's tables (see :meth:`EpochLog.create`)."""
+        self.epochs.create()
+
+    def budget(self, study: str) -> Budget:
+        """The trial budget of ``study`` (see :mod:`hpsearch.budget`)."""
+        from hpsearch.budget import Budget
+
+        if study not in self._budgets:
+            self._budgets[study] = Budget(self.engine, study)
+        return self._budgets[study]
+
+    @property
+    def selection(self) -> Selection:
+        """The re-evaluation runs (see :mod:`hpsearch.selection`)."""
+        from hpsearch.selection import Selection
+
+        return Selection(self.engine)
+
+    def close(self) -> None:
+        """Dispose the engine (every pooled connection closes) and forget the store."""
+        if self.closed:
+            return
+        self.closed = True
+        if Store._open.get(self.key) is self:
+            del Store._open[self.key]
+        self.storage.remove_session()
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _stale(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        assert self.heartbeat is not None and self.heartbeat.on_stale is not None
+        self.heartbeat.on_stale(self, study, trial)
+
+
+def close_stores() -> None:
+    """Close every store this process opened (the CLI calls it when a command ends)."""
+    for store in Store.opened():
+        store.close()
+
+
+atexit.register(close_stores)
+
+
+def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
+    """Optuna's storage of this process's store for ``url``: writable (and made if missing)
+    with ``create``, else read-only; a missing/unusable database is one StorageError."""
+    return Store.open(url, write=create, create=create).storage
 
 
 def _reason(exc: BaseException) -> str:
@@ -268,9 +408,11 @@ def _reason(exc: BaseException) -> str:
 
 
 def _check_remote_tables(url: str) -> None:
-    """A reading command on a server database: refuse one without Optuna's tables."""
+    """A reading command on a server database: refuse one without Optuna's tables (Optuna's
+    storage would create them). Asked through a short-lived engine of its own, disposed at
+    once, because the store's engine is made by Optuna's storage, which would write first."""
     try:
-        engine = engine_for(url)
+        engine = sa.create_engine(url, **engine_kwargs(url, read_only=True))
         try:
             names = set(sa.inspect(engine).get_table_names())
         finally:
@@ -285,11 +427,24 @@ def _check_remote_tables(url: str) -> None:
 
 
 class EpochLog:
-    """Reads and writes the ``hpsearch_epochs`` table."""
+    """Reads and writes the ``hpsearch_epochs`` table (and the test results).
 
-    def __init__(self, url: str) -> None:
-        self.engine = engine_for(url)
+    Made by :class:`Store` on its engine. Given a URL instead, each call goes through this
+    process's store for that URL (writes open it writable, and create the database).
+    """
+
+    def __init__(self, source: str | sa.engine.Engine) -> None:
+        self._source = source
         self._present: dict[str, set[str]] = {}
+
+    @property
+    def engine(self) -> sa.engine.Engine:
+        return self._engine(write=False)
+
+    def _engine(self, *, write: bool) -> sa.engine.Engine:
+        if isinstance(self._source, str):
+            return Store.open(self._source, write=write, create=write).engine
+        return self._source
 
     def _columns(self, table: sa.Table) -> list[sa.Column[Any]]:
         """The table's columns this store has: a store written by an older version lacks the
@@ -307,12 +462,15 @@ class EpochLog:
         """Create hpsearch's tables, and add columns newer versions write to an older store
         (SQLAlchemy's ``create_all`` never alters an existing table; Alembic would be a whole
         migration framework for two nullable columns)."""
-        METADATA.create_all(self.engine, tables=list(METADATA.sorted_tables))
+        from hpsearch.budget import BUDGET  # noqa: F401  (registers the budget table)
+
+        engine = self._engine(write=True)
+        METADATA.create_all(engine, tables=list(METADATA.sorted_tables))
         self._present.clear()
-        inspector = sa.inspect(self.engine)
+        inspector = sa.inspect(engine)
         for table, columns in ADDED_COLUMNS.items():
             have = {c["name"] for c in inspector.get_columns(table)}
-            with self.engine.begin() as conn:
+            with engine.begin() as conn:
                 for column, kind in columns.items():
                     if column not in have:
                         conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
@@ -321,7 +479,7 @@ class EpochLog:
         self, study: str, trial_number: int, epoch: int, logs: dict[str, Any], seconds: float
     ) -> None:
         row = {m: _finite(logs.get(m)) for m in EPOCH_METRICS}
-        with self.engine.begin() as conn:
+        with self._engine(write=True).begin() as conn:
             conn.execute(
                 EPOCHS.insert().values(
                     study_name=study,
@@ -334,7 +492,8 @@ class EpochLog:
             )
 
     def history(self, study: str, trial_number: int | None = None) -> list[dict[str, Any]]:
-        """Rows for a study (or one trial), ordered by trial then epoch."""
+        """Rows for a study (or one trial: its rows only, through the primary key), ordered
+        by trial then epoch."""
         query = sa.select(*self._columns(EPOCHS)).where(EPOCHS.c.study_name == study)
         if trial_number is not None:
             query = query.where(EPOCHS.c.trial_number == trial_number)
@@ -387,7 +546,8 @@ class EpochLog:
         return rows
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        """Nothing to release: the store's engine is closed with the store
+        (:func:`close_stores`). Kept for callers written before the store was shared."""
 
 
 def _finite(value: Any) -> float | None:

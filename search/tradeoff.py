@@ -193,7 +193,7 @@ def analyse(
     maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
     points = candidates(study, log, metric, measure, include_pruned)
     chosen, reason = pick(points, limit, maximize)
-    runs = Selection(engine=log.engine).runs(study.study_name)
+    runs = Selection(log.engine).runs(study.study_name)
     finalists = tuple(summarize(c, runs[c.number], measure) for c in points if c.number in runs)
     best, why = rank(list(finalists), limit, maximize)
     if best is not None:

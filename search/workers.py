@@ -31,7 +31,7 @@ def worker_env(n_workers: int) -> dict[str, str]:
 
 def run_workers(prep: Prepared, n_workers: int, console: Console) -> optuna.Study:
     """Start the study, run ``n_workers`` worker processes, wait for all of them."""
-    study, budget = start_study(prep)
+    study, _ = start_study(prep)
     cfg = prep.cfg
     command = [sys.executable, "-c", _WORKER, "worker", cfg.name, "--storage", cfg.storage]
     procs = [
@@ -58,8 +58,6 @@ def run_workers(prep: Prepared, n_workers: int, console: Console) -> optuna.Stud
         for p in procs:
             p.wait()
         raise
-    finally:
-        budget.dispose()
     failed = [p.returncode for p in procs if p.returncode not in (0, None)]
     if failed:
         console.print(f"{len(failed)} of {n_workers} workers exited with errors: {failed}")

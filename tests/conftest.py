@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import pytest
 
 from hpsearch.cli import main
 from hpsearch.quiet import quiet_tensorflow
+from hpsearch.store import close_stores
 from hpsearch.threads import use_threads
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,11 +40,13 @@ class Result:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HPSEARCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
     monkeypatch.delenv("HPSEARCH_STORAGE", raising=False)
+    yield
+    close_stores()  # a test's stores close with it, as a command's do
 
 
 @pytest.fixture
