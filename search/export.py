@@ -27,7 +27,7 @@ from optuna.trial import TrialState
 
 from hpsearch import setting
 from hpsearch.config import StudyConfig
-from hpsearch.errors import ConfigError, StorageError
+from hpsearch.errors import ConfigError, SpaceError, StorageError
 from hpsearch.evaluate import chosen_params, chosen_trial
 from hpsearch.outputs import check_output
 from hpsearch.queries import best_trial, load, stored_config, value_of
@@ -240,10 +240,12 @@ def engine_functions() -> list[Callable[..., Any]]:
     ]
 
 
-def export_config(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str) -> dict[str, Any]:
+def export_config(
+    study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str, space: Space | None = None
+) -> dict[str, Any]:
     """The JSON-able description of one trial: what the script needs, and provenance."""
     cfg = stored_config(study, url)
-    space = prepare_space(study, cfg)
+    space = space or prepare_space(study, cfg)
     params = chosen_params(space.suggest, trial)
     # The arrays are vectorized at the study's largest setting, then cut to the trial's.
     vectorized = setting.ceiling(cfg, space).dataset
@@ -334,8 +336,16 @@ def render_script(config: dict[str, Any], build_model: Callable[..., Any]) -> st
         f"UNLABELLED = {text.UNLABELLED!r}",
         "",
     ]
-    for fn in [*engine_functions(), build_model]:
+    for fn in engine_functions():
         parts += ["", textwrap.dedent(inspect.getsource(fn)).rstrip(), ""]
+    try:
+        source = inspect.getsource(build_model)
+    except (OSError, TypeError):
+        raise SpaceError(
+            f"cannot read the source of the space's build_model ({build_model!r}), which the "
+            "script copies; define it in a .py file or a notebook cell"
+        ) from None
+    parts += ["", textwrap.dedent(source).rstrip(), ""]
     parts.append(_GLUE)
     return "\n".join(parts)
 
@@ -347,6 +357,7 @@ def export(
     output: Path,
     fmt: str = "script",
     force: bool = False,
+    space: Space | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Write trial ``number`` (default: the tradeoff pick, else the best trial) of a study."""
     if fmt not in ("script", "json"):
@@ -365,11 +376,12 @@ def export(
         trial = best
     finally:
         log.dispose()
-    config = export_config(study, trial, url)
+    space = space or prepare_space(study, stored_config(study, url))
+    config = export_config(study, trial, url, space)
     if fmt == "json":
         text = json.dumps(config, indent=2, sort_keys=True) + "\n"
     else:
-        text = render_script(config, prepare_space(study, stored_config(study, url)).build_model)
+        text = render_script(config, space.build_model)
     output.write_text(text, encoding="utf-8")
     if fmt == "script":
         output.chmod(0o755)

@@ -13,7 +13,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from hpsearch.config import StudyConfig
 from hpsearch.errors import StorageError
-from hpsearch.records import StopReason
+from hpsearch.records import TrialSummary
 from hpsearch.store import Store
 
 SHOWN_STATES = ("complete", "pruned", "fail", "running", "waiting")
@@ -82,31 +82,9 @@ def best_trial(study: optuna.Study) -> FrozenTrial | None:
 
 
 def trial_row(t: FrozenTrial) -> dict[str, Any]:
-    """One trial as the ``trials`` and ``best`` commands show it."""
-    a = t.user_attrs
-    return {
-        "number": t.number,
-        "state": t.state.name.lower(),
-        "value": value_of(t),
-        "baseline": bool(a.get("baseline", False)),
-        "params": dict(t.params),
-        "epochs": a.get("epochs"),
-        "best_epoch": a.get("best_epoch"),
-        # A failed trial without a reason was failed by the heartbeat: its worker died.
-        "stop_reason": a.get(
-            "stop_reason", StopReason.WORKER_LOST.value if t.state == TrialState.FAIL else None
-        ),
-        "fail_reason": a.get("fail_reason"),
-        "train_loss": a.get("train_loss"),
-        "val_loss": a.get("val_loss"),
-        "train_accuracy": a.get("train_accuracy"),
-        "val_accuracy": a.get("val_accuracy"),
-        "gap_loss": a.get("gap_loss"),
-        "gap_accuracy": a.get("gap_accuracy"),
-        "params_count": a.get("params_count"),
-        "wall_seconds": a.get("wall_seconds"),
-        "seed": a.get("seed"),
-    }
+    """One trial as the ``trials`` and ``best`` commands show it (a :class:`TrialSummary`
+    as plain values)."""
+    return TrialSummary.of(t).as_dict()
 
 
 TRIAL_COLUMNS = (

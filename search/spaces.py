@@ -190,6 +190,12 @@ def stored_space(
     """
     attrs = study.user_attrs
     origin, recorded = attrs.get(ORIGIN_ATTR), attrs.get(FINGERPRINT_ATTR)
+    if isinstance(origin, str) and origin.startswith("<object "):
+        raise SpaceError(
+            f"study {study.study_name!r} was run with a space given as a Python object "
+            f"({origin}), which lives only in the process that ran it; pass the same object "
+            "(hpsearch.open_study(name, storage, space=...)), or move it to a .py file"
+        )
     if not isinstance(origin, str) or not origin:
         return load_space(ref)
     try:

@@ -1,0 +1,246 @@
+"""The Python API: what ``import hpsearch`` gives a notebook. The command line is a thin layer
+over the same engine functions.
+
+    import hpsearch
+
+    study = hpsearch.run("studies/quickstart.toml", n_trials=4)   # or a dict, or a StudyConfig
+    study.trials()        # TrialSummary records (study.optuna is the optuna.Study itself)
+    study.epochs(0)       # EpochRecord rows of trial 0
+    study.tradeoff().pick # the tradeoff's pick, chosen on validation data
+    study.export("train_best.py")
+
+A space may be a name, a ``.py`` path, a ``package.module``, or a Python object (a module,
+a class or a namespace) holding ``suggest``, ``build_model`` and ``BASELINE``, e.g. functions
+written in a notebook cell. Every problem raises :class:`hpsearch.HpsearchError` (a
+ConfigError, DataError, SpaceError or StorageError) with the same one-line message the CLI
+prints; nothing is written before the study file, the space and the data are validated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hpsearch.config import StudyConfig, apply_overrides, load_study_file
+from hpsearch.errors import ConfigError
+from hpsearch.records import EpochRecord, TrialSummary
+
+if TYPE_CHECKING:
+    import optuna
+
+    from hpsearch.evaluate import Evaluation
+    from hpsearch.runner import Reporter
+    from hpsearch.spaces import Space
+    from hpsearch.tradeoff import Tradeoff
+
+DEFAULT_STORAGE = "sqlite:///hpsearch.db"
+OBJECT_PREFIX = "<object "
+"""How a study records a space given as a Python object (it lives in one process only)."""
+StudySource = str | os.PathLike[str] | Mapping[str, Any] | StudyConfig
+"""A study file's path (or a shipped example's name), its TOML-shaped dict, or a config."""
+
+
+def load_config(source: StudySource, **overrides: Any) -> StudyConfig:
+    """A validated :class:`StudyConfig` from a study file, a dict or a config; keyword
+    arguments override the file as the CLI flags do (``n_trials``, ``timeout``,
+    ``max_epochs``, ``storage``, ``data``, ``maxlen``)."""
+    if isinstance(source, StudyConfig):
+        cfg = source
+    elif isinstance(source, Mapping):
+        cfg = StudyConfig.from_dict(dict(source), source="<dict>")
+    elif isinstance(source, str | os.PathLike):
+        cfg = load_study_file(os.fspath(source))
+    else:
+        raise ConfigError(
+            f"a study of type {type(source).__name__}; allowed: a study file path, a dict "
+            "shaped like one, or a StudyConfig"
+        )
+    known = {"n_trials", "timeout", "max_epochs", "storage", "data", "maxlen"}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ConfigError(f"unknown override {unknown[0]!r}; allowed: {', '.join(sorted(known))}")
+    return apply_overrides(cfg, **overrides)
+
+
+def space_of(obj: Any, name: str | None = None) -> Space:
+    """A :class:`~hpsearch.spaces.Space` from a name/path string, or from any object with
+    ``suggest``, ``build_model`` and ``BASELINE``: a module, a class, a namespace, or a dict
+    of the three."""
+    from hpsearch.spaces import _checked, load_space
+
+    if isinstance(obj, str | os.PathLike):
+        return load_space(os.fspath(obj))
+    file = getattr(obj, "__file__", None) if isinstance(obj, types.ModuleType) else None
+    if file:  # a module with a file: found again from its path by every command and worker
+        return _checked(name or obj.__name__, obj, str(Path(file).resolve()))
+    parts = obj if isinstance(obj, Mapping) else vars(obj) if hasattr(obj, "__dict__") else {}
+    default = getattr(parts.get("build_model"), "__module__", None) or type(obj).__name__
+    label = str(name or getattr(obj, "__name__", None) or default).replace("__main__", "notebook")
+    module = types.ModuleType(label)
+    for attr in ("suggest", "build_model", "BASELINE"):
+        if attr in parts:
+            setattr(module, attr, parts[attr])
+    # Functions from a notebook cell live in this process only: the study records where it
+    # came from as an object, and its fingerprint from the functions' source when there is one.
+    space = _checked(label, module, f"{OBJECT_PREFIX}{label}>")
+    return dataclasses.replace(space, fingerprint=_source_digest(module))
+
+
+def _source_digest(module: types.ModuleType) -> str:
+    import hashlib
+    import inspect
+
+    try:
+        text = "".join(inspect.getsource(getattr(module, f)) for f in ("suggest", "build_model"))
+    except (OSError, TypeError):
+        return ""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Study:
+    """A study in a store: its trials, epochs, tradeoff, test result and export.
+
+    Reading opens the store read-only; ``evaluate`` writes its test result. ``space`` is the
+    space object given to :func:`run`, needed to export a study whose space lives only in
+    this process (functions from a notebook cell).
+    """
+
+    name: str
+    storage: str = DEFAULT_STORAGE
+    space: Space | None = field(default=None, repr=False)
+
+    @property
+    def optuna(self) -> optuna.Study:
+        """The study as Optuna loads it (read-only handle on this process's store)."""
+        from hpsearch.queries import load
+
+        return load(self.storage, self.name)
+
+    def trials(self) -> list[TrialSummary]:
+        """Every trial, in number order."""
+        return [TrialSummary.of(t) for t in self.optuna.get_trials(deepcopy=False)]
+
+    def best(self) -> TrialSummary | None:
+        """The best completed trial by the objective (not the tradeoff's pick)."""
+        from hpsearch.queries import best_trial
+
+        t = best_trial(self.optuna)
+        return None if t is None else TrialSummary.of(t)
+
+    def epochs(self, trial: int | None = None) -> list[EpochRecord]:
+        """Every stored epoch of the study (or of one trial), by trial then epoch."""
+        from hpsearch.store import Store
+
+        rows = Store.open(self.storage).epochs.history(self.name, trial)
+        return [EpochRecord.of(r) for r in rows]
+
+    def tradeoff(self) -> Tradeoff:
+        """Accuracy against the train/validation gap: the Pareto front, the finalists'
+        re-evaluated numbers and the pick, all on validation data."""
+        from hpsearch.store import Store
+        from hpsearch.tradeoff import analyse
+
+        return analyse(self.optuna, Store.open(self.storage).epochs)
+
+    def evaluate(self, trial: int | None = None) -> Evaluation:
+        """Retrain ``trial`` (default: the pick) and measure the test split once."""
+        from hpsearch.evaluate import evaluate
+
+        _setup()
+        return evaluate(self.storage, self.name, trial)
+
+    def export(
+        self,
+        path: str | os.PathLike[str] = "train_best.py",
+        trial: int | None = None,
+        fmt: str = "script",
+        force: bool = False,
+    ) -> Path:
+        """Write ``trial`` (default: the pick) as a standalone training script, or its
+        configuration as JSON (``fmt="json"``); returns the path written."""
+        from hpsearch.export import export
+
+        written, _ = export(
+            self.storage, self.name, trial, Path(path), fmt=fmt, force=force, space=self.space
+        )
+        return written
+
+
+def open_study(name: str, storage: str = DEFAULT_STORAGE, space: Any = None) -> Study:
+    """A stored study by name (an unknown name raises StorageError listing the known ones).
+    ``space``: the object a study was run with, when its space lived in a notebook cell."""
+    from hpsearch.queries import load
+
+    load(storage, name)
+    return Study(name, storage, None if space is None else space_of(space))
+
+
+def run(
+    study: StudySource,
+    *,
+    space: Any = None,
+    reporter: Reporter | None = None,
+    select: bool = True,
+    **overrides: Any,
+) -> Study:
+    """Create or resume a study and run the rest of its budget, then (``select``) re-evaluate
+    its finalists as ``[selection]`` says, exactly as ``hpsearch run`` does.
+
+    ``space`` replaces the study file's ``space``: a name, a path, or an object holding
+    ``suggest``/``build_model``/``BASELINE``. ``reporter`` receives progress (see
+    :class:`hpsearch.runner.Reporter`; silent by default).
+    """
+    from hpsearch.reevaluate import reevaluate
+    from hpsearch.runner import prepare, run_study
+
+    chosen = None
+    if space is not None:
+        chosen = space_of(space)
+        if isinstance(study, Mapping) and "space" not in study:
+            study = {**study, "space": chosen.origin}
+    cfg = load_config(study, **overrides)
+    if chosen is not None:
+        cfg = cfg.replace(space=chosen.origin)
+    _setup()
+    prep = prepare(cfg, space=chosen)
+    result = run_study(prep, reporter)
+    if select and cfg.selection.finalists:
+        reevaluate(prep, result)
+    return Study(cfg.name, cfg.storage, chosen)
+
+
+def list_spaces() -> list[str]:
+    """The names of the spaces found here (``spaces/`` folders, HPSEARCH_SPACES_PATH) and
+    shipped with hpsearch."""
+    from hpsearch.spaces import available_spaces
+
+    return available_spaces()
+
+
+def _setup() -> None:
+    """What the CLI sets up before TensorFlow starts: thread pools sized for this machine
+    (trials record them, exports reproduce them) and TensorFlow's start-up chatter off."""
+    from hpsearch.quiet import quiet_tensorflow
+    from hpsearch.threads import use_threads
+
+    use_threads()
+    quiet_tensorflow()
+
+
+__all__ = [
+    "DEFAULT_STORAGE",
+    "OBJECT_PREFIX",
+    "Study",
+    "StudySource",
+    "list_spaces",
+    "load_config",
+    "open_study",
+    "run",
+    "space_of",
+]

@@ -1,0 +1,81 @@
+"""The Python API (``import hpsearch``): the README's notebook example as written, typed
+records of a stored study, and the CLI's one-line errors raised as exceptions."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import hpsearch
+from hpsearch.records import EpochRecord, StopReason, TrialSummary
+from tests.conftest import REPO
+
+
+def readme_example() -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- notebook-example:[^\n]*-->\n```python\n(.*?)```", text, re.S)
+    assert match, "the README lost its notebook example"
+    return match.group(1)
+
+
+def test_the_readme_notebook_example_runs_as_written(tmp_path: Path) -> None:
+    (tmp_path / "example.py").write_text(readme_example(), encoding="utf-8")
+    env = {**os.environ, "HPSEARCH_CACHE": str(tmp_path / "cache"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "example.py"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    trials = [line for line in lines if re.match(r"^\d+ (COMPLETE|PRUNED|FAIL) ", line)]
+    assert len(trials) >= 4 and trials[0].startswith("0 COMPLETE")  # BASELINE is trial 0
+    assert re.search(r"^\d+ epochs stored$", done.stdout, re.M)
+    assert re.search(r"^pick: \d+ 0\.\d+( ± 0\.\d+)? \(1 runs?\)$", done.stdout, re.M)
+    script = (tmp_path / "train_notebook.py").read_text()
+    assert "def build_model(params, data):" in script and "GlobalAveragePooling1D" in script
+    # The space lived in that process only: the CLI says so in one line.
+    r = subprocess.run(
+        [sys.executable, "-m", "hpsearch", "export", "notebook", "-o", "again.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode != 0 and r.stderr.count("\n") == 1
+    assert "space given as a Python object (<object notebook>)" in r.stderr
+
+
+def test_a_stored_study_reads_as_typed_records(cli, study_file) -> None:
+    assert cli("run", str(study_file())).code == 0
+    study = hpsearch.open_study("tiny", "sqlite:///tiny.db")
+    trials = study.trials()
+    assert trials and all(isinstance(t, TrialSummary) for t in trials)
+    assert trials[0].baseline and trials[0].state.name == "COMPLETE"
+    assert all(isinstance(t.stop_reason, StopReason) for t in trials if t.value is not None)
+    epochs = study.epochs()
+    assert all(isinstance(e, EpochRecord) for e in epochs)
+    assert len(epochs) == sum(t.epochs or 0 for t in trials)
+    assert [e.epoch for e in study.epochs(0)] == list(range(1, (trials[0].epochs or 0) + 1))
+    best = study.best()
+    assert best is not None and best.value == max(t.value for t in trials if t.value is not None)
+    assert study.optuna.study_name == "tiny"
+    assert study.tradeoff().study == "tiny"
+
+
+def test_errors_are_the_cli_one_liners_raised(tmp_path: Path) -> None:
+    with pytest.raises(hpsearch.ConfigError, match="<dict>: key 'space' is missing"):
+        hpsearch.run({"name": "x"})
+    with pytest.raises(hpsearch.ConfigError, match="allowed: a study file path, a dict"):
+        hpsearch.load_config(42)  # type: ignore[arg-type]
+    with pytest.raises(hpsearch.ConfigError, match="unknown override 'trials'"):
+        hpsearch.load_config({"name": "x", "space": "pooled"}, trials=3)
+    with pytest.raises(hpsearch.SpaceError, match="has no build_model"):
+        hpsearch.run({"name": "x"}, space={"suggest": lambda t: {}, "BASELINE": {}})
+    with pytest.raises(hpsearch.StorageError):
+        hpsearch.open_study("nope", f"sqlite:///{tmp_path / 'none.db'}")
+    assert not (tmp_path / "none.db").exists() and not Path("hpsearch.db").exists()
+    assert "pooled" in hpsearch.list_spaces()
