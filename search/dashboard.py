@@ -19,13 +19,13 @@ import logging
 import socket
 import sys
 import time
-from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from hpsearch.errors import ConfigError, StorageError
 from hpsearch.store import Store
+from hpsearch.tags import StudyTags
 from hpsearch.tradeoff import Tradeoff, analyse
 
 TRADEOFF_FIGURE_ID = "hpsearch-tradeoff"
@@ -162,8 +162,8 @@ def publish(study: optuna.Study, store: Store) -> int:
 
     from hpsearch.plots import scatter_figure
 
-    metric = study.user_attrs.get("hpsearch:metric", "value")
-    gap = study.user_attrs.get("hpsearch:config", {}).get("tradeoff", {}).get("gap", "accuracy")
+    tags = StudyTags.of(study)
+    metric, gap = tags.metric, tags.gap_measure
     names = [metric] if len(study.directions) == 1 else [metric, f"{gap} gap"]
     if study.metric_names != names:
         study.set_metric_names(names)
@@ -181,18 +181,17 @@ def study_note(
     study: optuna.Study, t: Tradeoff | None, trials: list[FrozenTrial] | None = None
 ) -> str:
     """The study's Markdown note: data, space, strategies, budget, baseline, best, pick."""
-    attrs = study.user_attrs
-    cfg: dict[str, Any] = attrs.get("hpsearch:config", {})
-    data: dict[str, Any] = attrs.get("hpsearch:dataset", {})
+    tags = StudyTags.of(study)
+    cfg, data = tags.config, tags.dataset
     trials = study.get_trials(deepcopy=False) if trials is None else trials
     counts: dict[str, int] = {}
     for tr in trials:
         counts[tr.state.name.lower()] = counts.get(tr.state.name.lower(), 0) + 1
-    metric = attrs.get("hpsearch:metric", "value")
+    metric = tags.metric
     lines = [
         f"## hpsearch study `{study.study_name}`",
         "",
-        f"- **Space:** `{attrs.get('hpsearch:space')}`",
+        f"- **Space:** `{tags.space}`",
         f"- **Dataset:** {data.get('description')} — {data.get('train')} train / "
         f"{data.get('validation')} validation / {data.get('test')} test "
         f"(vocabulary {data.get('vocab_size')}, length {data.get('maxlen')}, "

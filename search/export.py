@@ -34,6 +34,7 @@ from hpsearch.queries import best_trial, load, stored_config, value_of
 from hpsearch.selection import Run, Selection, summarize
 from hpsearch.spaces import Space, stored_space
 from hpsearch.store import EpochLog
+from hpsearch.tags import StudyTags
 from hpsearch.tradeoff import Candidate
 
 _HEADER = '''#!/usr/bin/env python3
@@ -264,7 +265,7 @@ def export_config(
         "dataset": dataset,
         "study_seed": cfg.seed,
         "trial_seed": int(trial.user_attrs["seed"]),
-        "classes": study.user_attrs.get("hpsearch:dataset", {}).get("classes"),
+        "classes": StudyTags.of(study).classes,
         "setting": {
             "num_words": ceiling_words if words is None else words,
             "maxlen": ceiling_length if length is None else length,
@@ -309,7 +310,7 @@ def reevaluated(
     """The trial's re-evaluated validation numbers (mean, standard error, runs), if any."""
     if not runs:
         return None
-    measure = study.user_attrs.get("hpsearch:config", {}).get("tradeoff", {}).get("gap", "accuracy")
+    measure = StudyTags.of(study).gap_measure
     point = Candidate(trial.number, "complete", value_of(trial) or 0.0, 0.0, 0, 0, "", {}, False)
     return summarize(point, runs, measure).record()
 

@@ -25,6 +25,7 @@ from hpsearch.config import RangeOverride
 from hpsearch.data import Dataset
 from hpsearch.errors import MissingExtraError
 from hpsearch.spaces import RangedTrial, Space
+from hpsearch.tags import StudyTags
 
 try:  # the kt extra: KerasTuner (and TensorBoard, which it imports on TensorFlow)
     import keras_tuner
@@ -158,9 +159,8 @@ def keras_tuner_study(
         storage=storage,
         direction="minimize" if metric.endswith("loss") else "maximize",
     )
-    study.set_user_attr("hpsearch:space", hypermodel.space.name)
-    study.set_user_attr("hpsearch:metric", metric)
-    study.set_user_attr("hpsearch:source", f"keras-tuner {type(tuner).__name__}")
+    source = f"keras-tuner {type(tuner).__name__}"
+    StudyTags(space=hypermodel.space.name, metric=metric, source=source).write(study)
     copy_to_store(tuner, hypermodel, study, metric)
     return study
 

@@ -15,6 +15,7 @@ from hpsearch.config import StudyConfig
 from hpsearch.errors import StorageError
 from hpsearch.records import TrialSummary
 from hpsearch.store import Store
+from hpsearch.tags import StudyTags
 
 SHOWN_STATES = ("complete", "pruned", "fail", "running", "waiting")
 
@@ -35,8 +36,8 @@ def load(url: str, name: str, *, write: bool = False) -> optuna.Study:
 
 def stored_config(study: optuna.Study, url: str) -> StudyConfig:
     """The config a study was created with (stored at creation), pointed at ``url``."""
-    raw = study.user_attrs.get("hpsearch:config")
-    if not isinstance(raw, dict):
+    raw = StudyTags.of(study).config
+    if not raw:
         raise StorageError(f"study {study.study_name!r} was not created by hpsearch")
     return StudyConfig.from_dict(raw, source=f"study {study.study_name!r}").replace(storage=url)
 
@@ -55,8 +56,8 @@ def list_studies(url: str) -> list[dict[str, Any]]:
         out.append(
             {
                 "name": summary.study_name,
-                "space": study.user_attrs.get("hpsearch:space", "?"),
-                "metric": study.user_attrs.get("hpsearch:metric", "value"),
+                "space": StudyTags.of(study).space or "?",
+                "metric": StudyTags.of(study).metric,
                 "direction": ", ".join(d.name.lower() for d in study.directions),
                 "trials": len(trials),
                 "counts": counts,
@@ -141,14 +142,14 @@ def best_row(url: str, name: str) -> dict[str, Any]:
     if best is None:
         raise StorageError(f"study {name!r} has no completed trial yet")
     reevaluated = None
-    if "hpsearch:metric" in study.user_attrs:
+    if StudyTags.of(study).by_hpsearch:
         chosen = analyse(study, Store.open(url).epochs).chosen
         if chosen is not None:
             best = study.get_trials(deepcopy=False)[chosen.number]
             reevaluated = chosen.record()
     return {
         "study": name,
-        "metric": study.user_attrs.get("hpsearch:metric", "value"),
+        "metric": StudyTags.of(study).metric,
         **trial_row(best),
         "reevaluated": reevaluated,
     }

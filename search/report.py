@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from hpsearch.plots import curves_figure, scatter_figure
 from hpsearch.queries import TRIAL_COLUMNS, fmt, load, trial_cells, trial_row
 from hpsearch.store import EpochLog
+from hpsearch.tags import StudyTags
 from hpsearch.tradeoff import Tradeoff, analyse
 
 _CSS = """
@@ -96,15 +97,14 @@ def write_report(url: str, name: str, path: Path) -> Path:
 
 
 def _summary(study: optuna.Study, t: Tradeoff, tests: dict[int, dict[str, Any]]) -> str:
-    attrs = study.user_attrs
-    cfg = attrs.get("hpsearch:config", {})
-    data = attrs.get("hpsearch:dataset", {})
+    tags = StudyTags.of(study)
+    cfg, data = tags.config, tags.dataset
     counts: dict[str, int] = {}
     for tr in study.get_trials(deepcopy=False):
         counts[tr.state.name.lower()] = counts.get(tr.state.name.lower(), 0) + 1
     baseline = next((c for c in t.candidates if c.baseline), None)
     items = [
-        ("space", attrs.get("hpsearch:space")),
+        ("space", tags.space),
         (
             "dataset",
             f"{data.get('description')} — {data.get('train')} train / "

@@ -26,8 +26,6 @@ from hpsearch.data import Dataset, load_dataset
 from hpsearch.errors import ConfigError, HpsearchError, SpaceError, StorageError, TrialDiverged
 from hpsearch.records import StopReason
 from hpsearch.spaces import (
-    FINGERPRINT_ATTR,
-    ORIGIN_ATTR,
     RangedTrial,
     Space,
     beside,
@@ -44,6 +42,7 @@ from hpsearch.spaces import (
 )
 from hpsearch.store import EpochLog, Heartbeat, Store, check_storage
 from hpsearch.strategies import make_pruner, make_sampler
+from hpsearch.tags import StudyTags
 
 if TYPE_CHECKING:
     from hpsearch.dashboard import Publisher
@@ -398,16 +397,17 @@ def definition(cfg: StudyConfig) -> dict[str, Any]:
 def check_definition(study: optuna.Study, prep: Prepared) -> None:
     """A study name is bound to its definition: resuming it with another space, dataset,
     objective, ranges, strategies or training settings is refused, naming what differs."""
-    raw = study.user_attrs.get("hpsearch:config")
+    tags = StudyTags.of(study)
+    raw = tags.config or None
     cfg = prep.cfg
-    space = study.user_attrs.get("hpsearch:space")
+    space = tags.space
     if space is not None and space != prep.space.name:
         raise StorageError(
             f"study {cfg.name!r} in {cfg.storage} was created with space {space!r}, not "
             f"{prep.space.name!r}; pick another study name"
         )
-    recorded = study.user_attrs.get(FINGERPRINT_ATTR)
-    if isinstance(recorded, str) and recorded and prep.space.fingerprint != recorded:
+    recorded = tags.space_fingerprint
+    if recorded and prep.space.fingerprint != recorded:
         raise SpaceError(
             f"{changed_text(cfg.name, prep.space, recorded)}; its trials were trained with the "
             "old code: restore it to resume the study, or run the changed space under another "
@@ -433,28 +433,31 @@ def check_definition(study: optuna.Study, prep: Prepared) -> None:
 
 def _tag(study: optuna.Study, prep: Prepared) -> None:
     """Tag a new study with its space and config; refuse to mix spaces in one study."""
-    attrs = study.user_attrs
+    tags = StudyTags.of(study)
     cfg = prep.cfg
-    if "hpsearch:space" in attrs:
-        if attrs["hpsearch:space"] != prep.space.name:
+    if tags.space is not None:
+        if tags.space != prep.space.name:
             raise StorageError(
                 f"study {cfg.name!r} in {cfg.storage} was created with space "
-                f"{attrs['hpsearch:space']!r}, not {prep.space.name!r}; pick another study name"
+                f"{tags.space!r}, not {prep.space.name!r}; pick another study name"
             )
         # Resumed (check_definition compared the sources): a store written before origins
         # were recorded gets them now, and a moved space's new place is recorded.
-        if attrs.get(ORIGIN_ATTR) != prep.space.origin:
+        if tags.space_origin != prep.space.origin:
             _record_origin(study, prep.space)
         return
     if study.trials:
         raise StorageError(
             f"study {cfg.name!r} in {cfg.storage} was not created by hpsearch; pick another name"
         )
-    study.set_user_attr("hpsearch:space", prep.space.name)
-    _record_origin(study, prep.space)
-    study.set_user_attr("hpsearch:metric", cfg.monitor)
-    study.set_user_attr("hpsearch:config", json.loads(json.dumps(cfg.to_dict(), default=str)))
-    study.set_user_attr("hpsearch:dataset", prep.data.summary())
+    StudyTags(
+        space=prep.space.name,
+        metric=cfg.monitor,
+        config=cfg.to_dict(),
+        dataset=prep.data.summary(),
+        space_origin=prep.space.origin,
+        space_fingerprint=prep.space.fingerprint,
+    ).write(study)
     if prep.baseline_note is None:
         study.enqueue_trial(prep.space.baseline, user_attrs={"baseline": True})
 
@@ -462,5 +465,4 @@ def _tag(study: optuna.Study, prep: Prepared) -> None:
 def _record_origin(study: optuna.Study, space: Space) -> None:
     """Where the study's space comes from and a fingerprint of its source (see
     :func:`hpsearch.spaces.stored_space`)."""
-    study.set_user_attr(ORIGIN_ATTR, space.origin)
-    study.set_user_attr(FINGERPRINT_ATTR, space.fingerprint)
+    StudyTags(space_origin=space.origin, space_fingerprint=space.fingerprint).write(study)

@@ -42,12 +42,13 @@ from optuna.distributions import (
 from hpsearch.config import RangeOverride
 from hpsearch.errors import ConfigError, HpsearchWarning, SpaceError
 from hpsearch.shipped import BUILTIN_SPACES, SPACES_PACKAGE
+from hpsearch.tags import FINGERPRINT, ORIGIN
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-ORIGIN_ATTR = "hpsearch:space_origin"
+ORIGIN_ATTR = ORIGIN
 """Study user attr: where the study's space was loaded from (an absolute path or a module)."""
-FINGERPRINT_ATTR = "hpsearch:space_sha256"
+FINGERPRINT_ATTR = FINGERPRINT
 """Study user attr: sha256 of the space's source when the study was created."""
 
 

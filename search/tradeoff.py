@@ -22,6 +22,7 @@ from hpsearch.config import DEFAULT_MAX_GAP, GAP_MEASURES
 from hpsearch.errors import ConfigError, StorageError
 from hpsearch.selection import Finalist, Selection, rank, summarize
 from hpsearch.store import EpochLog
+from hpsearch.tags import StudyTags
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,8 @@ def analyse(
     include_pruned: bool = False,
 ) -> Tradeoff:
     """The tradeoff of a stored study; defaults come from the study file's ``[tradeoff]``."""
-    settings = study.user_attrs.get("hpsearch:config", {}).get("tradeoff", {})
+    tags = StudyTags.of(study)
+    settings = tags.tradeoff
     measure = gap or settings.get("gap", "accuracy")
     if measure not in GAP_MEASURES:
         raise ConfigError(f"--gap {measure!r} is unknown; allowed: {', '.join(GAP_MEASURES)}")
@@ -187,8 +189,8 @@ def analyse(
     limit = DEFAULT_MAX_GAP[measure] if max_gap is None else float(max_gap)
     if limit < 0:
         raise ConfigError(f"--max-gap {limit!r} is negative; allowed: >= 0")
-    metric = study.user_attrs.get("hpsearch:metric")
-    if metric is None:
+    metric = tags.metric
+    if not tags.by_hpsearch:
         raise StorageError(f"study {study.study_name!r} was not created by hpsearch")
     maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
     points = candidates(study, log, metric, measure, include_pruned)
