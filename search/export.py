@@ -261,6 +261,8 @@ def export_config(
         "value": value_of(trial),
         "metric": cfg.monitor,
         "space": space.name,
+        "space_origin": space.origin,
+        "space_sha256": space.fingerprint,
         "params": params,
         "dataset": dataset,
         "study_seed": cfg.seed,
