@@ -278,7 +278,7 @@ class Store:
         if not write and sqlite_path(url) is None:
             _check_remote_tables(url)
         self.url = url
-        self.key = store_key(url)  # now: a relative SQLite URL names another file after a chdir
+        self.key = store_key(url)  # resolved once: after a chdir a relative URL names another file
         self.writable = write or create
         self.heartbeat = heartbeat
         self.closed = False

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import sqlite3
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -38,22 +39,22 @@ def test_claims_stop_at_the_total_and_released_slots_come_back(tmp_path: Path) -
     assert other.claim() and budget.state() == (0, 5)  # one row per study
 
 
-def _claim_all(url: str, tries: int, ready: Any, won: Any) -> None:
+def _claim_all(url: str, study: str, tries: int, ready: Any, won: Any) -> None:
     """In another process: open the store, wait for the others, then claim as fast as it can."""
-    budget = Store.open(url, write=True).budget("race")
+    budget = Store.open(url, write=True).budget(study)
     ready.wait()
     won.put(sum(budget.claim() for _ in range(tries)))
     close_stores()
 
 
 def _race(url: str, processes: int, tries: int, total: int) -> list[int]:
-    Store.open(url, create=True).budget("race").set_total(total)
+    study = f"race-{uuid.uuid4().hex[:8]}"  # a server database outlives the test
+    Store.open(url, create=True).budget(study).set_total(total)
     close_stores()
     ctx = multiprocessing.get_context("spawn")
     ready, won = ctx.Barrier(processes), ctx.Queue()
-    procs = [
-        ctx.Process(target=_claim_all, args=(url, tries, ready, won)) for _ in range(processes)
-    ]
+    args = (url, study, tries, ready, won)
+    procs = [ctx.Process(target=_claim_all, args=args) for _ in range(processes)]
     for p in procs:
         p.start()
     results = [won.get(timeout=120) for _ in procs]
@@ -66,7 +67,8 @@ def _race(url: str, processes: int, tries: int, total: int) -> list[int]:
 def test_four_processes_racing_claim_exactly_the_budget_on_sqlite(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'race.db'}"
     won = _race(url, processes=4, tries=40, total=100)
-    assert sum(won) == 100 and all(w > 0 for w in won), won
+    # 160 claims on 100 slots; one process wins at most 40, so at least three share them.
+    assert sum(won) == 100, won
     with sqlite3.connect(tmp_path / "race.db") as conn:
         assert conn.execute("SELECT claimed, n_trials FROM hpsearch_budget").fetchone() == (
             100,
