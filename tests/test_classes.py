@@ -113,7 +113,9 @@ maxlen = [50]
 embedding_dim = [16]
 """
 # What this study stored before hpsearch knew more than two classes (commit faee660, 2-core
-# x86_64 CPU): epoch -> (val_loss, loss).
+# x86_64 CPU): epoch -> (val_loss, loss). Equal to the last digit on that machine; the
+# tolerance leaves room for another CPU's kernels, far below what another head, loss or
+# label mapping moves (several hundredths).
 BEFORE = {
     1: (0.6975669264793396, 0.6988919973373413),
     2: (0.6968201994895935, 0.6953801512718201),
@@ -127,7 +129,7 @@ def test_a_two_class_study_trains_exactly_the_model_it_did_before(cli, study_fil
     with sqlite3.connect("hpsearch.db") as conn:
         rows = conn.execute("SELECT epoch, val_loss, loss FROM hpsearch_epochs").fetchall()
     assert {e: (v, lo) for e, v, lo in rows} == {
-        e: (pytest.approx(v, abs=1e-5), pytest.approx(lo, abs=1e-5))
+        e: (pytest.approx(v, abs=2e-4), pytest.approx(lo, abs=2e-4))
         for e, (v, lo) in BEFORE.items()
     }
 
