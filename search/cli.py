@@ -105,10 +105,10 @@ def run(
       hpsearch run studies/imdb-cnn-lstm.toml --data ../shared/data/imdb/train.csv \\
           --maxlen 200 --trials 12
     """
-    from hpsearch.config import apply_overrides, load_study_file
     from hpsearch.progress import RichReporter
     from hpsearch.queries import trial_row
     from hpsearch.runner import prepare, run_study
+    from hpsearch.studyfile import apply_overrides, load_study_file
 
     cfg = load_study_file(study_file)
     cfg = apply_overrides(
@@ -266,8 +266,8 @@ def create(study_file: str, n_trials: int | None, storage: str | None) -> None:
       hpsearch create studies/imdb-cnn-lstm.toml --storage postgresql+psycopg://me@db/hpsearch
       hpsearch worker imdb-cnn-lstm --storage postgresql+psycopg://me@db/hpsearch
     """
-    from hpsearch.config import apply_overrides, load_study_file
     from hpsearch.runner import prepare, start_study
+    from hpsearch.studyfile import apply_overrides, load_study_file
 
     cfg = apply_overrides(load_study_file(study_file), n_trials=n_trials, storage=storage)
     _quiet_tensorflow()
