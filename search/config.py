@@ -1,29 +1,30 @@
-"""Study files: frozen dataclasses loaded from TOML, validated before anything runs.
+"""Study configuration: frozen dataclasses, one per section of a study file.
 
-A study file (``studies/*.toml``) names the study, its storage, search space, dataset,
-objective, sampler, pruner, early stopping and budget. :func:`load_study_file` reads it
-with :mod:`tomllib` and returns a :class:`StudyConfig`; every problem becomes one
-:class:`~hpsearch.errors.ConfigError` line naming the file, the key, the value and what is
-allowed. ``StudyConfig.to_dict()`` / ``StudyConfig.from_dict()`` round-trip.
+A :class:`StudyConfig` names the study, its storage, search space, dataset, objective,
+sampler, pruner, early stopping, budget, tradeoff, selection and worker settings. Each
+section checks its own shapes, types and ranges (``check()``), and ``StudyConfig.check()``
+checks the whole; every problem is one :class:`~hpsearch.errors.ConfigError` line naming the
+file, the key, the value and what is allowed. ``StudyConfig.to_dict()`` /
+``StudyConfig.from_dict()`` round-trip.
 
-Checks that need a library (sampler and pruner options, space parameter names) live
-with those pieces (:mod:`hpsearch.strategies`, :mod:`hpsearch.spaces`); this module only
-checks shapes, types and ranges.
+Reading study files (TOML) and command-line overrides live in :mod:`hpsearch.studyfile`.
+Checks that need a library (sampler and pruner options, space parameter names) live with
+those pieces (:mod:`hpsearch.strategies`, :mod:`hpsearch.spaces`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
-import tomllib
-import types
-import typing
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any
 
 from hpsearch.errors import ConfigError
+from hpsearch.validate import at_least, between, one_of
+
+if TYPE_CHECKING:
+    # Re-exported lazily by __getattr__ below, for importers of the former single module.
+    from hpsearch.studyfile import apply_overrides, load_study_file  # noqa: F401
 
 METRICS = ("val_loss", "val_accuracy", "loss", "accuracy", "val_macro_f1", "macro_f1")
 """What a trial's ``fit`` logs: loss and accuracy always, macro F1 when the objective is it
@@ -31,13 +32,13 @@ METRICS = ("val_loss", "val_accuracy", "loss", "accuracy", "val_macro_f1", "macr
 
 DATASET_KINDS = ("imdb", "csv", "directory", "synthetic")
 # Keys that only make sense for some dataset kinds; the rest apply to all.
-_KIND_KEYS = {
+KIND_KEYS = {
     "imdb": {"path"},
     "csv": {"path", "test_path", "text_column", "label_column"},
     "directory": {"path"},
     "synthetic": {"samples", "test_samples"},
 }
-_KIND_ONLY_KEYS = set().union(*_KIND_KEYS.values())
+KIND_ONLY_KEYS = set().union(*KIND_KEYS.values())
 DEFAULT_NUM_WORDS = 5000
 DEFAULT_MAXLEN = 500
 """The tutorial's data settings, used when neither the study file nor the space sets them."""
@@ -74,16 +75,16 @@ class DatasetConfig:
         return filled.num_words, filled.maxlen
 
     def check(self, where: str) -> None:
-        _one_of(where, "dataset.kind", self.kind, DATASET_KINDS)
+        one_of(where, "dataset.kind", self.kind, DATASET_KINDS)
         if self.num_words is not None:
-            _at_least(where, "dataset.num_words", self.num_words, 3)
+            at_least(where, "dataset.num_words", self.num_words, 3)
         if self.maxlen is not None:
-            _at_least(where, "dataset.maxlen", self.maxlen, 1)
-        _between(where, "dataset.validation_split", self.validation_split, 0.0, 1.0)
+            at_least(where, "dataset.maxlen", self.maxlen, 1)
+        between(where, "dataset.validation_split", self.validation_split, 0.0, 1.0)
         if self.max_samples is not None:
-            _at_least(where, "dataset.max_samples", self.max_samples, 10)
-        _at_least(where, "dataset.samples", self.samples, 10)
-        _at_least(where, "dataset.test_samples", self.test_samples, 0)
+            at_least(where, "dataset.max_samples", self.max_samples, 10)
+        at_least(where, "dataset.samples", self.samples, 10)
+        at_least(where, "dataset.test_samples", self.test_samples, 0)
         if self.kind in ("csv", "directory") and not self.path:
             raise ConfigError(f"{where}: dataset.path is required for dataset.kind = {self.kind!r}")
 
@@ -104,9 +105,9 @@ class ObjectiveConfig:
         return self.direction or ("minimize" if self.metric.endswith("loss") else "maximize")
 
     def check(self, where: str) -> None:
-        _one_of(where, "objective.metric", self.metric, METRICS)
+        one_of(where, "objective.metric", self.metric, METRICS)
         if self.direction:
-            _one_of(where, "objective.direction", self.direction, ("minimize", "maximize"))
+            one_of(where, "objective.direction", self.direction, ("minimize", "maximize"))
             natural = "minimize" if self.metric.endswith("loss") else "maximize"
             if self.direction != natural:
                 raise ConfigError(
@@ -144,9 +145,9 @@ class TradeoffConfig:
         return DEFAULT_MAX_GAP[self.gap] if self.max_gap is None else self.max_gap
 
     def check(self, where: str) -> None:
-        _one_of(where, "tradeoff.gap", self.gap, GAP_MEASURES)
+        one_of(where, "tradeoff.gap", self.gap, GAP_MEASURES)
         if self.max_gap is not None:
-            _at_least(where, "tradeoff.max_gap", self.max_gap, 0.0)
+            at_least(where, "tradeoff.max_gap", self.max_gap, 0.0)
 
 
 @dataclass(frozen=True)
@@ -162,8 +163,8 @@ class SelectionConfig:
     repeats: int = 2
 
     def check(self, where: str) -> None:
-        _at_least(where, "selection.finalists", self.finalists, 0)
-        _at_least(where, "selection.repeats", self.repeats, 1)
+        at_least(where, "selection.finalists", self.finalists, 0)
+        at_least(where, "selection.repeats", self.repeats, 1)
 
 
 @dataclass(frozen=True)
@@ -176,10 +177,10 @@ class EarlyStoppingConfig:
     restore_best_weights: bool = True
 
     def check(self, where: str, objective: ObjectiveConfig) -> None:
-        _at_least(where, "early_stopping.patience", self.patience, 0)
-        _at_least(where, "early_stopping.min_delta", self.min_delta, 0.0)
+        at_least(where, "early_stopping.patience", self.patience, 0)
+        at_least(where, "early_stopping.min_delta", self.min_delta, 0.0)
         if self.monitor:
-            _one_of(where, "early_stopping.monitor", self.monitor, METRICS)
+            one_of(where, "early_stopping.monitor", self.monitor, METRICS)
             if self.monitor != objective.metric:
                 raise ConfigError(
                     f"{where}: early_stopping.monitor = {self.monitor!r} differs from "
@@ -198,8 +199,8 @@ class BudgetConfig:
     max_epochs: int = 10
 
     def check(self, where: str) -> None:
-        _at_least(where, "budget.n_trials", self.n_trials, 1)
-        _at_least(where, "budget.max_epochs", self.max_epochs, 1)
+        at_least(where, "budget.n_trials", self.n_trials, 1)
+        at_least(where, "budget.max_epochs", self.max_epochs, 1)
         if self.timeout is not None and not self.timeout > 0:
             raise ConfigError(f"{where}: budget.timeout = {self.timeout!r}; allowed: > 0 seconds")
 
@@ -213,8 +214,8 @@ class WorkersConfig:
     max_retry: int = 1
 
     def check(self, where: str) -> None:
-        _at_least(where, "workers.heartbeat_interval", self.heartbeat_interval, 1)
-        _at_least(where, "workers.max_retry", self.max_retry, 0)
+        at_least(where, "workers.heartbeat_interval", self.heartbeat_interval, 1)
+        at_least(where, "workers.max_retry", self.max_retry, 0)
         if self.grace_period <= self.heartbeat_interval:
             raise ConfigError(
                 f"{where}: workers.grace_period = {self.grace_period!r} must exceed "
@@ -310,7 +311,9 @@ class StudyConfig:
     @classmethod
     def from_dict(cls, raw: dict[str, Any], source: str = "<study>") -> StudyConfig:
         """Build and validate a config from a TOML-shaped dict; raises ConfigError."""
-        return _parse(raw, source)
+        from hpsearch.studyfile import parse
+
+        return parse(raw, source)
 
     def with_absolute_paths(self) -> StudyConfig:
         """Data paths made absolute, so a stored config works from any directory."""
@@ -323,243 +326,58 @@ class StudyConfig:
         dataset = dataclasses.replace(d, path=absolute(d.path), test_path=absolute(d.test_path))
         return dataclasses.replace(self, dataset=dataset)
 
+    def check(self) -> None:
+        """Check every section and how they fit together; raises ConfigError."""
+        where = self.source
+        if not self.name.strip():
+            raise ConfigError(f"{where}: name is empty; allowed: a non-empty study name")
+        if not self.space.strip():
+            raise ConfigError(f"{where}: space is empty; allowed: a space name, file or module")
+        if "://" not in self.storage:
+            raise ConfigError(
+                f"{where}: storage = {self.storage!r} is not a database URL; allowed: e.g. "
+                "'sqlite:///hpsearch.db' or 'postgresql+psycopg://user@host/db'"
+            )
+        self.dataset.check(where)
+        self.objective.check(where)
+        self.early_stopping.check(where, self.objective)
+        self.budget.check(where)
+        self.tradeoff.check(where)
+        self.selection.check(where)
+        self.workers.check(where)
+        if self.objective.multi and self.pruner.name != "none":
+            raise ConfigError(
+                f"{where}: pruner.name = {self.pruner.name!r} with objective.multi = true: Optuna "
+                "cannot prune multi-objective studies (a trial reports one value per epoch, not "
+                "two); allowed: pruner.name = 'none', or objective.multi = false"
+            )
+        for pname, override in self.ranges.items():
+            override.check(where, f"ranges.{pname}")
+        extra = {k for k, v in dataclasses.asdict(self.dataset).items() if v is not None}
+        extra &= KIND_ONLY_KEYS - KIND_KEYS[self.dataset.kind]
+        defaults = dataclasses.asdict(DatasetConfig())
+        extra = {k for k in extra if getattr(self.dataset, k) != defaults[k]}
+        if extra:
+            key = sorted(extra)[0]
+            raise ConfigError(
+                f"{where}: dataset.{key} does not apply to dataset.kind = {self.dataset.kind!r}; "
+                f"allowed there: {', '.join(sorted(KIND_KEYS[self.dataset.kind]))}"
+            )
+
     def replace(self, **changes: Any) -> StudyConfig:
         """A copy with top-level fields changed, validated again."""
-        return _validated(dataclasses.replace(self, **changes))
+        cfg = dataclasses.replace(self, **changes)
+        cfg.check()
+        return cfg
 
 
-def load_study_file(path: str | Path) -> StudyConfig:
-    """Read and validate a study file; every problem is one ConfigError line.
+def __getattr__(name: str) -> Any:
+    # Kept for importers of the former single module; new code imports hpsearch.studyfile.
+    if name in ("apply_overrides", "load_study_file"):
+        from hpsearch import studyfile
 
-    A path that is not a file here may name an example study shipped with hpsearch
-    (``quickstart``, ``quickstart.toml`` or ``studies/quickstart.toml``), so the examples run
-    from any folder; a file of that name here always wins.
-    """
-    from hpsearch.shipped import example_studies, example_study
-
-    p = Path(path)
-    if not p.is_file():
-        name = str(path).removeprefix(f"studies{os.sep}").removeprefix("studies/")
-        shipped = example_study(name)
-        if shipped is None:
-            raise ConfigError(
-                f"{p}: no such study file; examples shipped with hpsearch: "
-                f"{', '.join(example_studies())}"
-            )
-        p = shipped
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not a UTF-8 text file") from None
-    return _parse(raw, str(p))
-
-
-def apply_overrides(
-    cfg: StudyConfig,
-    *,
-    n_trials: int | None = None,
-    timeout: float | None = None,
-    max_epochs: int | None = None,
-    storage: str | None = None,
-    data: str | None = None,
-    maxlen: int | None = None,
-) -> StudyConfig:
-    """Command-line flags win over the file. ``data`` points any study at a local dataset:
-    a directory (aclImdb layout), a ``.csv`` file, or an ``imdb.npz``."""
-    budget = dataclasses.replace(
-        cfg.budget,
-        n_trials=cfg.budget.n_trials if n_trials is None else n_trials,
-        timeout=cfg.budget.timeout if timeout is None else timeout,
-        max_epochs=cfg.budget.max_epochs if max_epochs is None else max_epochs,
-    )
-    dataset = cfg.dataset
-    if data is not None:
-        p = Path(data)
-        if p.is_dir():
-            kind = "directory"
-        elif p.suffix.lower() == ".csv":
-            kind = "csv"
-        elif p.suffix.lower() == ".npz":
-            kind = "imdb"
-        else:
-            raise ConfigError(
-                f"--data {data!r}: not a directory, .csv or .npz file; allowed: an aclImdb "
-                "folder, a CSV with text,label columns, or a local imdb.npz"
-            )
-        # Settings of the file's own kind that the new kind does not take go back to defaults.
-        kept = {
-            k: v
-            for k, v in dataclasses.asdict(dataset).items()
-            if k not in _KIND_ONLY_KEYS or k in _KIND_KEYS[kind]
-        }
-        dataset = DatasetConfig(**{**kept, "kind": kind, "path": str(p), "test_path": None})
-    if maxlen is not None:
-        dataset = dataclasses.replace(dataset, maxlen=maxlen)
-    cfg = dataclasses.replace(cfg, budget=budget, dataset=dataset, storage=storage or cfg.storage)
-    return _validated(cfg)
-
-
-# --- parsing helpers -------------------------------------------------------------------
-
-
-def _parse(raw: dict[str, Any], where: str) -> StudyConfig:
-    top_fields = {f.name for f in dataclasses.fields(StudyConfig)} - {"source"}
-    _known_keys(where, "", raw, top_fields)
-    for required in ("name", "space"):
-        if required not in raw:
-            raise ConfigError(f"{where}: key {required!r} is missing")
-    kwargs: dict[str, Any] = {}
-    for key in ("name", "space", "storage", "seed", "baseline"):
-        if key in raw:
-            kwargs[key] = _typed(where, key, raw[key], _hint(StudyConfig, key))
-    for key, klass in (
-        ("dataset", DatasetConfig),
-        ("objective", ObjectiveConfig),
-        ("early_stopping", EarlyStoppingConfig),
-        ("budget", BudgetConfig),
-        ("tradeoff", TradeoffConfig),
-        ("selection", SelectionConfig),
-        ("workers", WorkersConfig),
-    ):
-        if key in raw:
-            kwargs[key] = _section(where, key, raw[key], klass)
-    for key in ("sampler", "pruner"):
-        if key in raw:
-            table = _table(where, key, raw[key])
-            name = _typed(where, f"{key}.name", table.get("name", ""), str)
-            options = {k: v for k, v in table.items() if k != "name"}
-            kwargs[key] = StrategyConfig(name=name, options=options)
-    objective = raw.get("objective")
-    if isinstance(objective, dict) and objective.get("multi") is True:
-        # Optuna cannot prune multi-objective studies, so their default pruner is none.
-        kwargs.setdefault("pruner", StrategyConfig("none"))
-    if "ranges" in raw:
-        ranges = {}
-        for pname, spec in _table(where, "ranges", raw["ranges"]).items():
-            key = f"ranges.{pname}"
-            if isinstance(spec, list):
-                spec = {"choices": spec}
-            override = _section(where, key, spec, RangeOverride)
-            if override.choices is not None:
-                override = dataclasses.replace(override, choices=tuple(override.choices))
-            ranges[pname] = override
-        kwargs["ranges"] = ranges
-    return _validated(StudyConfig(source=where, **kwargs))
-
-
-def _validated(cfg: StudyConfig) -> StudyConfig:
-    where = cfg.source
-    if not cfg.name.strip():
-        raise ConfigError(f"{where}: name is empty; allowed: a non-empty study name")
-    if not cfg.space.strip():
-        raise ConfigError(f"{where}: space is empty; allowed: a space name, file or module")
-    if "://" not in cfg.storage:
-        raise ConfigError(
-            f"{where}: storage = {cfg.storage!r} is not a database URL; allowed: e.g. "
-            "'sqlite:///hpsearch.db' or 'postgresql+psycopg://user@host/db'"
-        )
-    cfg.dataset.check(where)
-    cfg.objective.check(where)
-    cfg.early_stopping.check(where, cfg.objective)
-    cfg.budget.check(where)
-    cfg.tradeoff.check(where)
-    cfg.selection.check(where)
-    cfg.workers.check(where)
-    if cfg.objective.multi and cfg.pruner.name != "none":
-        raise ConfigError(
-            f"{where}: pruner.name = {cfg.pruner.name!r} with objective.multi = true: Optuna "
-            "cannot prune multi-objective studies (a trial reports one value per epoch, not "
-            "two); allowed: pruner.name = 'none', or objective.multi = false"
-        )
-    for pname, override in cfg.ranges.items():
-        override.check(where, f"ranges.{pname}")
-    extra = {k for k, v in dataclasses.asdict(cfg.dataset).items() if v is not None}
-    extra &= _KIND_ONLY_KEYS - _KIND_KEYS[cfg.dataset.kind]
-    defaults = dataclasses.asdict(DatasetConfig())
-    extra = {k for k in extra if getattr(cfg.dataset, k) != defaults[k]}
-    if extra:
-        key = sorted(extra)[0]
-        raise ConfigError(
-            f"{where}: dataset.{key} does not apply to dataset.kind = {cfg.dataset.kind!r}; "
-            f"allowed there: {', '.join(sorted(_KIND_KEYS[cfg.dataset.kind]))}"
-        )
-    return cfg
-
-
-def _section(where: str, name: str, raw: Any, klass: type) -> Any:
-    table = _table(where, name, raw)
-    names = {f.name for f in dataclasses.fields(klass)}
-    _known_keys(where, name, table, names)
-    values = {k: _typed(where, f"{name}.{k}", v, _hint(klass, k)) for k, v in table.items()}
-    return klass(**values)
-
-
-def _table(where: str, key: str, raw: Any) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: {key} = {raw!r} should be a table ([{key}])")
-    return raw
-
-
-def _known_keys(where: str, section: str, table: dict[str, Any], allowed: set[str]) -> None:
-    for key in table:
-        if key not in allowed:
-            full = f"{section}.{key}" if section else key
-            raise ConfigError(
-                f"{where}: unknown key {full!r}; allowed: {', '.join(sorted(allowed))}"
-            )
-
-
-def _hint(klass: type, name: str) -> Any:
-    return typing.get_type_hints(klass)[name]
-
-
-def _typed(where: str, key: str, value: Any, hint: Any) -> Any:
-    """Check ``value`` against a dataclass field type (str, int, float, bool, X | None)."""
-    args = typing.get_args(hint)
-    if typing.get_origin(hint) in (Union, types.UnionType):
-        if value is None:
-            return None
-        hint = next(a for a in args if a is not type(None))
-    origin = typing.get_origin(hint) or hint
-    ok: bool
-    if origin is bool:
-        ok = isinstance(value, bool)
-    elif origin is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif origin is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if ok:
-            value = float(value)
-            ok = math.isfinite(value)
-    elif origin is str:
-        ok = isinstance(value, str)
-    elif origin in (tuple, list):
-        ok = isinstance(value, list | tuple)
-    else:
-        ok = True
-    if not ok:
-        allowed = getattr(origin, "__name__", str(origin))
-        raise ConfigError(f"{where}: {key} = {value!r} has the wrong type; allowed: {allowed}")
-    return value
-
-
-def _one_of(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{where}: {key} = {value!r} is unknown; allowed: {', '.join(allowed)}")
-
-
-def _at_least(where: str, key: str, value: float, low: float) -> None:
-    if value < low:
-        raise ConfigError(f"{where}: {key} = {value!r} is too small; allowed: >= {low}")
-
-
-def _between(where: str, key: str, value: float, low: float, high: float) -> None:
-    if not low < value < high:
-        raise ConfigError(
-            f"{where}: {key} = {value!r} is out of range; allowed: {low} < value < {high}"
-        )
+        return getattr(studyfile, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:

@@ -1,11 +1,14 @@
+"""The config dataclasses: round trips through to_dict/from_dict, and their checks."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from hpsearch.config import StudyConfig, apply_overrides, load_study_file
+from hpsearch.config import BudgetConfig, RangeOverride, StudyConfig
 from hpsearch.errors import ConfigError
+from hpsearch.studyfile import load_study_file
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,82 +44,39 @@ def test_selection_constraint_and_unset_data_knobs_round_trip(study_file) -> Non
     assert StudyConfig.from_dict(d, source=cfg.source) == cfg
 
 
-def _error(study_file, text: str) -> str:
-    with pytest.raises(ConfigError) as info:
-        load_study_file(study_file(text))
-    message = str(info.value)
-    assert "\n" not in message
-    assert info.value.exit_code == 2
-    return message
+def test_replace_checks_again() -> None:
+    cfg = StudyConfig(name="a", space="s", source="here")
+    assert cfg.replace(seed=7).seed == 7
+    with pytest.raises(ConfigError, match=r"^here: storage = 'x' is not a database URL"):
+        cfg.replace(storage="x")
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ('name="a"\nspace="s"\nbudgett = 1', "unknown key 'budgett'"),
-        (
-            'name="a"\nspace="s"\n[budget]\nn_trails = 3',
-            "unknown key 'budget.n_trails'; allowed: max_epochs, n_trials, timeout",
-        ),
-        (
-            'name="a"\nspace="s"\n[budget]\nn_trials = "ten"',
-            "budget.n_trials = 'ten' has the wrong type; allowed: int",
-        ),
-        ('name="a"\nspace="s"\n[budget]\nn_trials = 0', "budget.n_trials = 0 is too small"),
-        (
-            'name="a"\nspace="s"\n[ranges]\ndropout = {low = 0.5, high = 0.1}',
-            "ranges.dropout has low = 0.5 > high = 0.1",
-        ),
-        (
-            'name="a"\nspace="s"\n[dataset]\nvalidation_split = 1.5',
-            "dataset.validation_split = 1.5 is out of range",
-        ),
-        (
-            'name="a"\nspace="s"\n[dataset]\nkind = "parquet"',
-            "dataset.kind = 'parquet' is unknown; allowed: imdb, csv, directory, synthetic",
-        ),
-        ('name="a"\nspace="s"\n[dataset]\nkind = "csv"', "dataset.path is required"),
-        (
-            'name="a"\nspace="s"\n[dataset]\nkind = "imdb"\ntext_column = "t"',
-            "dataset.text_column does not apply",
-        ),
-        (
-            'name="a"\nspace="s"\n[objective]\nmetric = "val_auc"',
-            "objective.metric = 'val_auc' is unknown",
-        ),
-        (
-            'name="a"\nspace="s"\n[objective]\nmetric = "val_loss"\ndirection = "maximize"',
-            "does not fit metric 'val_loss'",
-        ),
-        (
-            'name="a"\nspace="s"\n[early_stopping]\nmonitor = "loss"',
-            "early_stopping.monitor = 'loss' differs",
-        ),
-        ('name="a"\nspace="s"\nstorage = "hpsearch.db"', "is not a database URL"),
-        ('space="s"', "key 'name' is missing"),
-        ('name="a"\nspace="s"\n[budget', "not valid TOML"),
-    ],
-)
-def test_bad_study_files_give_one_line(study_file, text: str, expected: str) -> None:
-    message = _error(study_file, text)
-    assert expected in message
-    assert "study.toml" in message
-
-
-def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no such study file"):
-        load_study_file(tmp_path / "nope.toml")
-
-
-def test_overrides_win_and_data_picks_the_kind(study_file, tmp_path: Path) -> None:
-    cfg = load_study_file(study_file())
-    csv = tmp_path / "r.csv"
-    csv.write_text("text,label\n")
-    new = apply_overrides(
-        cfg, n_trials=9, max_epochs=2, storage="sqlite:///o.db", data=str(csv), maxlen=50
+def test_check_names_the_first_problem_in_section_order() -> None:
+    cfg = StudyConfig(
+        name="a",
+        space="s",
+        budget=BudgetConfig(n_trials=0),
+        ranges={"dropout": RangeOverride(low=0.5)},
+        source="f.toml",
     )
-    assert (new.budget.n_trials, new.budget.max_epochs, new.storage) == (9, 2, "sqlite:///o.db")
-    assert (new.dataset.kind, new.dataset.path, new.dataset.maxlen) == ("csv", str(csv), 50)
-    assert apply_overrides(cfg, data=str(tmp_path)).dataset.kind == "directory"
-    with pytest.raises(ConfigError, match="--data"):
-        apply_overrides(cfg, data=str(tmp_path / "x.parquet"))
+    with pytest.raises(ConfigError) as info:
+        cfg.check()
+    assert str(info.value) == "f.toml: budget.n_trials = 0 is too small; allowed: >= 1"
+
+
+def test_range_override_checks() -> None:
+    with pytest.raises(ConfigError, match=r"ranges\.x mixes low/high with choices"):
+        RangeOverride(low=1, high=2, choices=(1,)).check("f", "ranges.x")
+    with pytest.raises(ConfigError, match=r"ranges\.x needs low and high, or a non-empty choices"):
+        RangeOverride(choices=()).check("f", "ranges.x")
+    RangeOverride(low=1, high=1).check("f", "ranges.x")
+
+
+def test_former_names_still_import_from_config() -> None:
+    import hpsearch.config as config
+    import hpsearch.studyfile as studyfile
+
+    assert config.load_study_file is studyfile.load_study_file
+    assert config.apply_overrides is studyfile.apply_overrides
+    with pytest.raises(AttributeError):
+        _ = config.no_such_name  # type: ignore[attr-defined]

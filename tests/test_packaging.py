@@ -101,8 +101,8 @@ def test_a_spaces_package_from_elsewhere_is_never_read(
 
 
 def test_example_studies_run_by_name_from_any_folder(tmp_path: Path) -> None:
-    from hpsearch.config import load_study_file
     from hpsearch.shipped import EXAMPLE_STUDIES
+    from hpsearch.studyfile import load_study_file
 
     for spelling in ("quickstart", "quickstart.toml", "studies/quickstart.toml"):
         cfg = load_study_file(spelling)  # the working directory is an empty temp folder

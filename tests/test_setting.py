@@ -13,11 +13,12 @@ import optuna
 import pytest
 
 from hpsearch import setting
-from hpsearch.config import DatasetConfig, RangeOverride, load_study_file
+from hpsearch.config import DatasetConfig, RangeOverride
 from hpsearch.data import load_dataset
 from hpsearch.errors import ConfigError
 from hpsearch.runner import prepare
 from hpsearch.spaces import load_space
+from hpsearch.studyfile import load_study_file
 from tests.conftest import REPO, imdb_csv
 
 CLI = "from hpsearch.cli import entry_point; entry_point()"

@@ -8,9 +8,9 @@ import numpy as np
 import optuna
 import pytest
 
-from hpsearch.config import load_study_file
 from hpsearch.runner import prepare, run_study
 from hpsearch.store import EpochLog
+from hpsearch.studyfile import load_study_file
 from hpsearch.trial import trial_seed
 
 NAN_SPACE = '''
