@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hpsearch.config import StudyConfig, apply_overrides, load_study_file
+from hpsearch.config import StudyConfig
 from hpsearch.errors import ConfigError
 from hpsearch.records import EpochRecord, TrialSummary
+from hpsearch.studyfile import apply_overrides, load_study_file
 
 if TYPE_CHECKING:
     import optuna

@@ -17,14 +17,10 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hpsearch.errors import ConfigError
 from hpsearch.validate import at_least, between, one_of
-
-if TYPE_CHECKING:
-    # Re-exported lazily by __getattr__ below, for importers of the former single module.
-    from hpsearch.studyfile import apply_overrides, load_study_file  # noqa: F401
 
 METRICS = ("val_loss", "val_accuracy", "loss", "accuracy", "val_macro_f1", "macro_f1")
 """What a trial's ``fit`` logs: loss and accuracy always, macro F1 when the objective is it
@@ -369,15 +365,6 @@ class StudyConfig:
         cfg = dataclasses.replace(self, **changes)
         cfg.check()
         return cfg
-
-
-def __getattr__(name: str) -> Any:
-    # Kept for importers of the former single module; new code imports hpsearch.studyfile.
-    if name in ("apply_overrides", "load_study_file"):
-        from hpsearch import studyfile
-
-        return getattr(studyfile, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:

@@ -70,13 +70,3 @@ def test_range_override_checks() -> None:
     with pytest.raises(ConfigError, match=r"ranges\.x needs low and high, or a non-empty choices"):
         RangeOverride(choices=()).check("f", "ranges.x")
     RangeOverride(low=1, high=1).check("f", "ranges.x")
-
-
-def test_former_names_still_import_from_config() -> None:
-    import hpsearch.config as config
-    import hpsearch.studyfile as studyfile
-
-    assert config.load_study_file is studyfile.load_study_file
-    assert config.apply_overrides is studyfile.apply_overrides
-    with pytest.raises(AttributeError):
-        _ = config.no_such_name  # type: ignore[attr-defined]
