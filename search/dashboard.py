@@ -163,7 +163,7 @@ def publish(study: optuna.Study, store: Store) -> int:
     from hpsearch.plots import scatter_figure
 
     tags = StudyTags.of(study)
-    metric, gap = tags.metric, tags.gap_measure
+    metric, gap = tags.objective, tags.gap_measure
     names = [metric] if len(study.directions) == 1 else [metric, f"{gap} gap"]
     if study.metric_names != names:
         study.set_metric_names(names)
@@ -187,7 +187,7 @@ def study_note(
     counts: dict[str, int] = {}
     for tr in trials:
         counts[tr.state.name.lower()] = counts.get(tr.state.name.lower(), 0) + 1
-    metric = tags.metric
+    metric = tags.objective
     lines = [
         f"## hpsearch study `{study.study_name}`",
         "",

@@ -57,7 +57,7 @@ def list_studies(url: str) -> list[dict[str, Any]]:
             {
                 "name": summary.study_name,
                 "space": StudyTags.of(study).space or "?",
-                "metric": StudyTags.of(study).metric,
+                "metric": StudyTags.of(study).objective,
                 "direction": ", ".join(d.name.lower() for d in study.directions),
                 "trials": len(trials),
                 "counts": counts,
@@ -149,7 +149,7 @@ def best_row(url: str, name: str) -> dict[str, Any]:
             reevaluated = chosen.record()
     return {
         "study": name,
-        "metric": StudyTags.of(study).metric,
+        "metric": StudyTags.of(study).objective,
         **trial_row(best),
         "reevaluated": reevaluated,
     }

@@ -27,8 +27,9 @@ class StudyTags:
 
     space: str | None = None
     """The space's name; None for a study hpsearch did not create."""
-    metric: str = "value"
-    """The objective metric (``val_accuracy``, ...)."""
+    metric: str | None = None
+    """The objective metric (``val_accuracy``, ...); None for a study hpsearch did not
+    create (see :attr:`objective`)."""
     config: dict[str, Any] = field(default_factory=dict)
     """The study file as a dict (:meth:`hpsearch.config.StudyConfig.to_dict`)."""
     dataset: dict[str, Any] = field(default_factory=dict)
@@ -55,7 +56,7 @@ class StudyTags:
 
         return cls(
             space=text(SPACE),
-            metric=text(METRIC) or "value",
+            metric=text(METRIC),
             config=table(CONFIG),
             dataset=table(DATASET),
             space_origin=text(ORIGIN),
@@ -67,7 +68,7 @@ class StudyTags:
         """Set every tag that has a value."""
         values = {
             SPACE: self.space,
-            METRIC: self.metric if self.space is not None else None,
+            METRIC: self.metric,
             CONFIG: json.loads(json.dumps(self.config, default=str)) if self.config else None,
             DATASET: self.dataset or None,
             ORIGIN: self.space_origin,
@@ -80,8 +81,14 @@ class StudyTags:
 
     @property
     def by_hpsearch(self) -> bool:
-        """Whether hpsearch (or its KerasTuner bridge) created the study."""
-        return self.space is not None
+        """Whether hpsearch (or its KerasTuner bridge) created the study: it names the
+        metric its trials report."""
+        return self.metric is not None
+
+    @property
+    def objective(self) -> str:
+        """The objective metric's name, ``value`` for a study hpsearch did not create."""
+        return self.metric or "value"
 
     @property
     def tradeoff(self) -> dict[str, Any]:

@@ -189,7 +189,7 @@ def analyse(
     limit = DEFAULT_MAX_GAP[measure] if max_gap is None else float(max_gap)
     if limit < 0:
         raise ConfigError(f"--max-gap {limit!r} is negative; allowed: >= 0")
-    metric = tags.metric
+    metric = tags.objective
     if not tags.by_hpsearch:
         raise StorageError(f"study {study.study_name!r} was not created by hpsearch")
     maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE

@@ -26,7 +26,7 @@ def test_tags_round_trip_through_a_real_store(tmp_path) -> None:
 def test_a_plain_optuna_study_reads_as_untagged(tmp_path) -> None:
     study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'p.db'}")
     tags = StudyTags.of(study)
-    assert not tags.by_hpsearch and tags.metric == "value" and tags.gap_measure == "accuracy"
+    assert not tags.by_hpsearch and tags.objective == "value" and tags.gap_measure == "accuracy"
     assert tags.classes is None
     study.set_user_attr(SPACE, 42)  # malformed: read as absent, never an exception
     assert StudyTags.of(study).space is None
