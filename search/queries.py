@@ -53,11 +53,12 @@ def list_studies(url: str) -> list[dict[str, Any]]:
         for t in trials:
             counts[t.state.name.lower()] = counts.get(t.state.name.lower(), 0) + 1
         best = best_trial(study)
+        tags = StudyTags.of(study)  # one read of the study's attributes
         out.append(
             {
                 "name": summary.study_name,
-                "space": StudyTags.of(study).space or "?",
-                "metric": StudyTags.of(study).objective,
+                "space": tags.space or "?",
+                "metric": tags.objective,
                 "direction": ", ".join(d.name.lower() for d in study.directions),
                 "trials": len(trials),
                 "counts": counts,
@@ -142,14 +143,15 @@ def best_row(url: str, name: str) -> dict[str, Any]:
     if best is None:
         raise StorageError(f"study {name!r} has no completed trial yet")
     reevaluated = None
-    if StudyTags.of(study).by_hpsearch:
+    tags = StudyTags.of(study)
+    if tags.by_hpsearch:
         chosen = analyse(study, Store.open(url).epochs).chosen
         if chosen is not None:
             best = study.get_trials(deepcopy=False)[chosen.number]
             reevaluated = chosen.record()
     return {
         "study": name,
-        "metric": StudyTags.of(study).objective,
+        "metric": tags.objective,
         **trial_row(best),
         "reevaluated": reevaluated,
     }
