@@ -77,6 +77,13 @@ def apply_overrides(
 ) -> StudyConfig:
     """Command-line flags win over the file. ``data`` points any study at a local dataset:
     a directory (aclImdb layout), a ``.csv`` file, or an ``imdb.npz``."""
+    # Typed like a study file's values: the Python API passes these unparsed.
+    n_trials = _typed("override", "n_trials", n_trials, int | None)
+    timeout = _typed("override", "timeout", timeout, float | None)
+    max_epochs = _typed("override", "max_epochs", max_epochs, int | None)
+    storage = _typed("override", "storage", storage, str | None)
+    data = _typed("override", "data", data, str | None)
+    maxlen = _typed("override", "maxlen", maxlen, int | None)
     budget = dataclasses.replace(
         cfg.budget,
         n_trials=cfg.budget.n_trials if n_trials is None else n_trials,

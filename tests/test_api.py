@@ -71,6 +71,10 @@ def test_errors_are_the_cli_one_liners_raised(tmp_path: Path) -> None:
         hpsearch.run({"name": "x"})
     with pytest.raises(hpsearch.ConfigError, match="allowed: a study file path, a dict"):
         hpsearch.load_config(42)  # type: ignore[arg-type]
+    with pytest.raises(
+        hpsearch.ConfigError, match="n_trials = '3' has the wrong type; allowed: int"
+    ):
+        hpsearch.load_config({"name": "x", "space": "pooled"}, n_trials="3")
     with pytest.raises(hpsearch.ConfigError, match="unknown override 'trials'"):
         hpsearch.load_config({"name": "x", "space": "pooled"}, trials=3)
     with pytest.raises(hpsearch.SpaceError, match="has no build_model"):

@@ -136,6 +136,11 @@ def _write(path: Path, text: str) -> Path:
         ),
         ("text,label\n" + "a,1\nb,0\n" * 10, {"label_column": "stars"}, "no column 'stars'"),
         ("text,label\n" + "a,1\n" * 20, {}, "holds one class only ('1')"),
+        (
+            "text,label\n" + "".join(f"r{i},r{i}\n" for i in range(20)),
+            {"label_column": "text"},
+            "holds 20 distinct values in 20 rows: is it the right column?",
+        ),
         ("text,label\n" + "a,1\nb,0\n" * 10 + "c,\n", {}, "is empty in data row 21"),
         (
             "text,label\n" + "a,1\nb,0\n" * 10 + "c,2\n",

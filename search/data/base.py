@@ -235,10 +235,16 @@ def check_split(
         taken = int(np.sum(labels[val] == i))
         if taken == 0 or taken == total:
             need = next(n for n in range(2, 10**6) if 0 < round(n * split) < n)
+            hint = (
+                f" (the label column holds {len(classes)} distinct values in {len(labels)} "
+                "rows: is it the right column?)"
+                if len(classes) > len(labels) / 2
+                else ""
+            )
             raise DataError(
                 f"class {name!r} has {total} labelled row(s), which validation_split = {split} "
                 f"cannot put on both sides of the split; allowed: at least {need} rows of "
-                "each class, another validation_split, or drop that class"
+                f"each class, another validation_split, or drop that class{hint}"
             )
 
 
