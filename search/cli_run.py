@@ -90,7 +90,7 @@ def run(
         out.print(prep.baseline_note)
     with interruptible():
         if workers == 1:
-            study = run_study(prep, RichReporter(out, cfg.monitor))
+            study = run_study(prep, RichReporter(out, cfg.score))
         else:
             from hpsearch.workers import run_workers
 
@@ -98,7 +98,7 @@ def run(
     rows = [r for r in map(trial_row, study.get_trials(deepcopy=False)) if r["value"] is not None]
     reverse = cfg.objective.resolved_direction() == "maximize"
     rows.sort(key=lambda r: r["value"], reverse=reverse)
-    print_trials(rows[:5], title=f"best trials of {cfg.name} ({cfg.monitor})")
+    print_trials(rows[:5], title=f"best trials of {cfg.name} ({cfg.score})")
     if cfg.selection.finalists:
         with interruptible():
             _reevaluate(prep, study)
@@ -222,7 +222,7 @@ def worker(study: str, storage: str, quiet: bool) -> None:
     from hpsearch.runner import SilentReporter, join_study, work
 
     prep, opened, budget = join_study(storage, study)
-    reporter = SilentReporter() if quiet else RichReporter(out, prep.cfg.monitor)
+    reporter = SilentReporter() if quiet else RichReporter(out, prep.cfg.score)
     with interruptible():
         ran = work(prep, opened, budget, reporter)
     if not quiet:

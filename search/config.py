@@ -136,6 +136,10 @@ class TradeoffConfig:
     max_gap: float | None = None
     constrain: bool = False
     """Steer the sampler toward trials within ``max_gap`` (Optuna's ``constraints_func``)."""
+    penalize: bool = False
+    """Judge every epoch by the metric less how far its gap exceeds ``max_gap``
+    (:class:`hpsearch.trial.GapPenalty`): a trial's value, early stopping, pruning and its best
+    epoch follow that score, so the search climbs toward models the pick may take."""
 
     def limit(self) -> float:
         return DEFAULT_MAX_GAP[self.gap] if self.max_gap is None else self.max_gap
@@ -268,6 +272,12 @@ class StudyConfig:
     @property
     def monitor(self) -> str:
         return self.objective.metric
+
+    @property
+    def score(self) -> str:
+        """What a trial's value is (see :func:`hpsearch.trial.score_key`): the metric, or
+        ``<metric>_penalized`` with ``[tradeoff] penalize``."""
+        return f"{self.monitor}_penalized" if self.tradeoff.penalize else self.monitor
 
     def to_dict(self) -> dict[str, Any]:
         """A TOML-shaped dict (no ``None`` values, no ``source``) that ``from_dict`` reads."""

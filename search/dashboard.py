@@ -163,7 +163,7 @@ def publish(study: optuna.Study, store: Store) -> int:
     from hpsearch.plots import scatter_figure
 
     tags = StudyTags.of(study)
-    metric, gap = tags.objective, tags.gap_measure
+    metric, gap = tags.score, tags.gap_measure
     names = [metric] if len(study.directions) == 1 else [metric, f"{gap} gap"]
     if study.metric_names != names:
         study.set_metric_names(names)

@@ -106,7 +106,7 @@ def chosen_params(space_suggest: Any, trial: FrozenTrial) -> dict[str, Any]:
 
 def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
     from hpsearch.runner import prepare_stored
-    from hpsearch.trial import build, early_stopping, fit, settings_for, train_eval
+    from hpsearch.trial import build, early_stopping, fit, score_key, scoring, settings_for
 
     study = load(url, name, write=True)  # writable: the test result goes to this store
     log = EpochLog(url)
@@ -125,8 +125,8 @@ def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
     stopper = early_stopping(settings)
     # The same callbacks as the trial: its inference-mode evaluation creates dataset ops, which
     # moves TensorFlow's per-op seeds, so without it the epochs would shuffle differently.
-    history = fit(model, params, data, settings, [train_eval(data, cfg.seed), stopper]).history
-    values = history.get(settings.monitor, [])
+    history = fit(model, params, data, settings, [*scoring(settings, data, cfg.seed), stopper])
+    values = history.history.get(score_key(settings), [])
     retrained = float(values[stopper.best_epoch]) if stopper.best_epoch < len(values) else None
     result = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0, return_dict=True)
     loss, accuracy = float(result["loss"]), float(result["accuracy"])
@@ -144,7 +144,7 @@ def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
         test_loss=float(loss),
         test_accuracy=float(accuracy),
         test_size=len(data.y_test),
-        metric=settings.monitor,
+        metric=score_key(settings),
         search_value=trial.values[0] if trial.values else None,
         retrained_value=retrained,
         classes=data.classes,

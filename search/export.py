@@ -17,6 +17,7 @@ import json
 import pprint
 import re
 import textwrap
+import types
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -58,6 +59,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -166,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
                   callbacks=[PrintEpoch()], verbose=0)
     else:
         stopper = early_stopping(settings)
-        callbacks = [train_eval(data, CONFIG["study_seed"]), PrintEpoch(), stopper]
+        callbacks = [*scoring(settings, data, CONFIG["study_seed"]), PrintEpoch(), stopper]
         fit(model, PARAMS, data, settings, callbacks)
         print(f"best epoch: {stopper.best_epoch + 1}")
         show("validation", model.evaluate(data.x_val, data.y_val, **batches))
@@ -200,12 +202,16 @@ def engine_functions() -> list[Callable[..., Any]]:
     from hpsearch.data import base, imdb, synthetic, text
     from hpsearch.evaluate import confusion_matrix, confusion_table, macro_f1_of
     from hpsearch.knobs import make_optimizer
+    from hpsearch.tradeoff import gaps_of
     from hpsearch.trial import (
+        GapPenalty,
         MacroF1,
         TrainEval,
         compile_model,
         early_stopping,
         fit,
+        score_key,
+        scoring,
         seed_everything,
         train_eval,
     )
@@ -233,6 +239,10 @@ def engine_functions() -> list[Callable[..., Any]]:
         compile_model,
         TrainEval,
         train_eval,
+        gaps_of,
+        GapPenalty,
+        scoring,
+        score_key,
         early_stopping,
         fit,
         confusion_matrix,
@@ -283,6 +293,7 @@ def export_config(
             "min_delta": es.min_delta,
             "restore_best_weights": es.restore_best_weights,
             "max_epochs": cfg.budget.max_epochs,
+            "penalty": [cfg.tradeoff.gap, cfg.tradeoff.limit()] if cfg.tradeoff.penalize else None,
         },
         "output": re.sub(r"[^A-Za-z0-9_.-]", "_", f"{study.study_name}-trial{trial.number}")
         + ".keras",
@@ -341,16 +352,43 @@ def render_script(config: dict[str, Any], build_model: Callable[..., Any]) -> st
     ]
     for fn in engine_functions():
         parts += ["", textwrap.dedent(inspect.getsource(fn)).rstrip(), ""]
-    try:
-        source = inspect.getsource(build_model)
-    except (OSError, TypeError):
-        raise SpaceError(
-            f"cannot read the source of the space's build_model ({build_model!r}), which the "
-            "script copies; define it in a .py file or a notebook cell"
-        ) from None
-    parts += ["", textwrap.dedent(source).rstrip(), ""]
+    for fn in (*space_helpers(build_model), build_model):
+        try:
+            source = inspect.getsource(fn)
+        except (OSError, TypeError):
+            raise SpaceError(
+                f"cannot read the source of the space's {fn.__name__} ({fn!r}), which the "
+                "script copies; define it in a .py file or a notebook cell"
+            ) from None
+        parts += ["", textwrap.dedent(source).rstrip(), ""]
     parts.append(_GLUE)
     return "\n".join(parts)
+
+
+def space_helpers(build_model: Callable[..., Any]) -> list[Callable[..., Any]]:
+    """The functions of the space's own module that ``build_model`` calls (and those they
+    call), in the order they are first needed, so the script copies them with it."""
+    found: list[Callable[..., Any]] = []
+    seen: set[str] = {build_model.__name__}
+
+    def names(code: types.CodeType) -> set[str]:
+        inner = (c for c in code.co_consts if isinstance(c, types.CodeType))
+        return set(code.co_names).union(*(names(c) for c in inner))
+
+    def visit(fn: Callable[..., Any]) -> None:
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return
+        for name in sorted(names(code)):
+            helper = getattr(fn, "__globals__", {}).get(name)
+            same_module = getattr(helper, "__module__", None) == build_model.__module__
+            if inspect.isfunction(helper) and same_module and name not in seen:
+                seen.add(name)
+                visit(helper)
+                found.append(helper)
+
+    visit(build_model)
+    return found
 
 
 def export(

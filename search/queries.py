@@ -58,7 +58,7 @@ def list_studies(url: str) -> list[dict[str, Any]]:
             {
                 "name": summary.study_name,
                 "space": tags.space or "?",
-                "metric": tags.objective,
+                "metric": tags.score,
                 "direction": ", ".join(d.name.lower() for d in study.directions),
                 "trials": len(trials),
                 "counts": counts,
@@ -151,7 +151,7 @@ def best_row(url: str, name: str) -> dict[str, Any]:
             reevaluated = chosen.record()
     return {
         "study": name,
-        "metric": tags.objective,
+        "metric": tags.score,
         **trial_row(best),
         "reevaluated": reevaluated,
     }

@@ -29,9 +29,10 @@ from hpsearch.trial import (
     build,
     early_stopping,
     fit,
+    score_key,
+    scoring,
     settings_for,
     summarize,
-    train_eval,
     trial_seed,
 )
 
@@ -98,9 +99,11 @@ def reevaluate(
                         params,
                         data,
                         settings,
-                        [train_eval(data, split_seed), collect, stopper],
+                        [*scoring(settings, data, split_seed), collect, stopper],
                     )
-                summary = summarize(collect.rows, stopper.best_epoch, settings.monitor)
+                summary = summarize(
+                    collect.rows, stopper.best_epoch, settings.monitor, score_key(settings)
+                )
                 run = Run(
                     trial_number=number,
                     repeat=repeat,

@@ -91,6 +91,12 @@ class StudyTags:
         return self.metric or "value"
 
     @property
+    def score(self) -> str:
+        """What a trial's value is: the objective metric, or ``<metric>_penalized`` when the
+        study penalizes the gap (``[tradeoff] penalize``; :class:`hpsearch.trial.GapPenalty`)."""
+        return f"{self.objective}_penalized" if self.tradeoff.get("penalize") else self.objective
+
+    @property
     def tradeoff(self) -> dict[str, Any]:
         """The study file's ``[tradeoff]`` table."""
         value = self.config.get("tradeoff", {})

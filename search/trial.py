@@ -52,6 +52,8 @@ class TrainSettings:
     prune: bool = True
     gap_limit: tuple[str, float] | None = None
     """``([tradeoff] gap, max_gap)`` when the study constrains the search to that gap."""
+    penalty: tuple[str, float] | None = None
+    """``([tradeoff] gap, max_gap)`` when the study scores epochs by :class:`GapPenalty`."""
 
 
 def settings_for(cfg: StudyConfig) -> TrainSettings:
@@ -68,7 +70,17 @@ def settings_for(cfg: StudyConfig) -> TrainSettings:
         study_seed=cfg.seed,
         prune=not cfg.objective.multi,
         gap_limit=(cfg.tradeoff.gap, cfg.tradeoff.limit()) if cfg.tradeoff.constrain else None,
+        penalty=(cfg.tradeoff.gap, cfg.tradeoff.limit()) if cfg.tradeoff.penalize else None,
     )
+
+
+def score_key(settings: Any) -> str:
+    """The log key a run is judged by: early stopping, pruning, its best epoch and value.
+    The study's metric, or with ``[tradeoff] penalize`` that metric less the excess gap
+    (:class:`GapPenalty`). ``settings`` is a :class:`TrainSettings` or an exported script's
+    namespace of the same fields."""
+    penalized = getattr(settings, "penalty", None) is not None
+    return f"{settings.monitor}_penalized" if penalized else str(settings.monitor)
 
 
 def trial_seed(study_seed: int, trial_number: int) -> int:
@@ -172,6 +184,45 @@ def train_eval(data: Any, seed: int) -> TrainEval:
     return TrainEval(data.x_train[rows], data.y_train[rows])
 
 
+class GapPenalty(keras.callbacks.Callback):
+    """Scores each epoch by the validation metric less how far its train/validation gap
+    exceeds the limit: ``<metric>_penalized`` in the logs (``[tradeoff] penalize``).
+
+    With ``max_gap = 0.05``, an epoch at 0.87 validation accuracy with a gap of 0.09 scores
+    0.83, one at 0.85 with a gap of 0.05 scores 0.85. Early stopping, pruning, the best epoch
+    and the trial's value then all follow the score, so the sampler climbs toward models the
+    tradeoff can pick, and every trial still has a value it can learn from (Optuna's
+    constraints only say feasible or not, and TPE then learnt that feasible means
+    chance-level). Neither Keras nor Optuna scores an epoch by two logged numbers, hence ours.
+    Runs after :class:`TrainEval` (the honest training side) and before the callbacks that
+    read the logs.
+    """
+
+    def __init__(self, monitor: str, maximize: bool, measure: str, limit: float) -> None:
+        super().__init__()
+        self.monitor, self.maximize, self.measure, self.limit = monitor, maximize, measure, limit
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if logs is None or self.monitor not in logs:
+            return
+        gap = gaps_of(logs)[self.measure]
+        excess = 0.0 if gap is None else max(0.0, gap - self.limit)
+        value = float(logs[self.monitor])
+        logs[f"{self.monitor}_penalized"] = value - excess if self.maximize else value + excess
+
+
+def scoring(settings: Any, data: Any, seed: int) -> list[keras.callbacks.Callback]:
+    """The callbacks that put a run's judged numbers in the logs before anything reads them:
+    :class:`TrainEval` on a training subsample chosen by ``seed``, then :class:`GapPenalty`
+    when the study penalizes the gap."""
+    out: list[keras.callbacks.Callback] = [train_eval(data, seed)]
+    penalty = getattr(settings, "penalty", None)
+    if penalty:
+        maximize = settings.direction != "minimize"
+        out.append(GapPenalty(settings.monitor, maximize, penalty[0], float(penalty[1])))
+    return out
+
+
 class EpochRecorder(keras.callbacks.Callback):
     """Stores each epoch's metrics and time; raises TrialDiverged on a NaN/inf loss."""
 
@@ -214,7 +265,7 @@ def build(
 
 def early_stopping(settings: TrainSettings) -> keras.callbacks.EarlyStopping:
     return keras.callbacks.EarlyStopping(
-        monitor=settings.monitor,
+        monitor=score_key(settings),
         mode="min" if settings.direction == "minimize" else "max",
         patience=settings.patience,
         min_delta=settings.min_delta,
@@ -266,12 +317,12 @@ def run_trial(
     stopper = early_stopping(settings)
     callbacks: list[keras.callbacks.Callback] = [
         StopOnSignal(),
-        train_eval(data, settings.study_seed),
+        *scoring(settings, data, settings.study_seed),
         recorder,
         stopper,
     ]
     if settings.prune:  # Optuna cannot prune multi-objective studies
-        callbacks.append(KerasPruningCallback(trial, settings.monitor))
+        callbacks.append(KerasPruningCallback(trial, score_key(settings)))
     reason = StopReason.ERROR
     try:
         with deferred():
@@ -290,14 +341,15 @@ def run_trial(
         trial.set_user_attr("fail_reason", "interrupted")
         raise
     finally:
-        summary = summarize(recorder.rows, stopper.best_epoch, settings.monitor)
+        key = score_key(settings)
+        summary = summarize(recorder.rows, stopper.best_epoch, settings.monitor, key)
         summary.update(
             stop_reason=reason.value, wall_seconds=round(time.perf_counter() - started, 3)
         )
         for key, value in summary.items():
             trial.set_user_attr(key, value)
     constrain(trial, recorder.rows, stopper.best_epoch, settings)
-    return float(summary["value"])
+    return float(summary.get("score", summary["value"]))
 
 
 def constrain(
@@ -309,17 +361,22 @@ def constrain(
     if settings.gap_limit is None:
         return
     measure, limit = settings.gap_limit
-    gap = summarize(rows, best, settings.monitor).get(f"gap_{measure}")
+    gap = summarize(rows, best, settings.monitor, score_key(settings)).get(f"gap_{measure}")
     trial.set_constraint(f"gap_{measure}", 1.0 if gap is None else float(gap) - limit)
 
 
-def summarize(rows: list[dict[str, float]], best_index: int, monitor: str) -> dict[str, Any]:
+def summarize(
+    rows: list[dict[str, float]], best_index: int, monitor: str, key: str | None = None
+) -> dict[str, Any]:
     """The trial's numbers at its best epoch (``best_index`` is 0-based; the summary's
-    ``best_epoch`` 1-based), and the train/validation gaps."""
+    ``best_epoch`` 1-based), and the train/validation gaps. ``value`` is the study's metric
+    there, ``score`` what the run is judged by (``key``, see :func:`score_key`; the metric
+    itself unless the study penalizes the gap; only then is ``score`` in the summary)."""
+    key = key or monitor
     out: dict[str, Any] = {"epochs": len(rows)}
     if not rows:
         return out
-    finite = [i for i, r in enumerate(rows) if math.isfinite(r.get(monitor, math.nan))]
+    finite = [i for i, r in enumerate(rows) if math.isfinite(r.get(key, math.nan))]
     if best_index >= len(rows) or best_index not in finite:
         best_index = finite[-1] if finite else len(rows) - 1
     best = rows[best_index]
@@ -338,6 +395,8 @@ def summarize(rows: list[dict[str, float]], best_index: int, monitor: str) -> di
         val_loss=get("val_loss"),
         val_accuracy=get("val_accuracy"),
     )
+    if key != monitor:
+        out["score"] = get(key)
     gaps = gaps_of(best)
     out.update({f"gap_{measure}": gap for measure, gap in gaps.items() if gap is not None})
     return out

@@ -4,8 +4,8 @@ A strong, fast family for small data, beyond the tutorial's: each review becomes
 its words (multi-hot over the vocabulary), optionally with its adjacent word pairs hashed
 into extra buckets, then a linear or one-hidden-layer classifier. Order is lost, which on a
 few thousand reviews costs less than the recurrent models' appetite for data. Tunes the data
-knobs (vocabulary size, length), the word pairs, unit-length scaling, input dropout, L2, the
-hidden layer and the shared training knobs.
+knobs (vocabulary size, length), the word pairs, the weighting (presence, optionally scaled to
+unit length, or TF-IDF), input dropout, L2, the hidden layer and the shared training knobs.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 import optuna
 
 from hpsearch.knobs import DATA_BASELINE, TRAINING_BASELINE, suggest_data, suggest_training
@@ -20,6 +21,7 @@ from hpsearch.knobs import DATA_BASELINE, TRAINING_BASELINE, suggest_data, sugge
 BASELINE: dict[str, Any] = {
     **DATA_BASELINE,
     "bigram_buckets": 0,
+    "weighting": "binary",
     "normalize": False,
     "dropout": 0.0,
     "l2": 1e-6,
@@ -34,7 +36,11 @@ def suggest(trial: optuna.Trial) -> dict[str, Any]:
     params: dict[str, Any] = {
         **suggest_data(trial),
         "bigram_buckets": trial.suggest_categorical("bigram_buckets", [0, 20000, 50000]),
-        "normalize": trial.suggest_categorical("normalize", [False, True]),
+        "weighting": trial.suggest_categorical("weighting", ["binary", "tfidf"]),
+    }
+    if params["weighting"] == "binary":  # TF-IDF rows always have unit length
+        params["normalize"] = trial.suggest_categorical("normalize", [False, True])
+    params |= {
         "dropout": trial.suggest_float("dropout", 0.0, 0.9),
         "l2": trial.suggest_float("l2", 1e-6, 1e-1, log=True),
         "hidden_units": trial.suggest_categorical("hidden_units", [0, 16, 32]),
@@ -44,6 +50,26 @@ def suggest(trial: optuna.Trial) -> dict[str, Any]:
     return {**params, **suggest_training(trial)}
 
 
+def pair_ids(tokens: Any, buckets: int, xp: Any) -> Any:
+    """Adjacent word pairs hashed into ``buckets`` ids, 0 for a pair with padding in it.
+    ``xp`` is ``keras.ops`` (inside the model) or numpy (counting pairs in the training data)."""
+    previous = xp.pad(tokens[:, :-1], [[0, 0], [1, 0]])
+    pair = (previous * 1_000_003 + tokens) % (buckets - 1) + 1
+    return xp.where((previous > 0) & (tokens > 0), pair, xp.zeros_like(pair))
+
+
+def idf(ids: np.ndarray, size: int) -> np.ndarray:
+    """Inverse document frequency of each id over the rows of ``ids`` (the training split):
+    ``log((1 + n) / (1 + df)) + 1`` (scikit-learn's smoothed form); 0 for id 0 (padding)."""
+    ordered = np.sort(ids, axis=1)
+    first = np.ones_like(ordered, dtype=bool)
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    df = np.bincount(ordered[first], minlength=size)[:size]
+    out = np.log((1.0 + len(ids)) / (1.0 + df)) + 1.0
+    out[0] = 0.0
+    return out.astype("float32")
+
+
 def build_model(params: dict[str, Any], data: Any) -> keras.Model:
     from keras import ops
 
@@ -51,16 +77,31 @@ def build_model(params: dict[str, Any], data: Any) -> keras.Model:
     units, activation = (1, "sigmoid") if data.num_classes == 2 else (data.num_classes, "softmax")
     words = data.vocab_size
     buckets = params["bigram_buckets"]
+    tfidf = params.get("weighting", "binary") == "tfidf"
+    mode = "count" if tfidf else "multi_hot"
     tokens = keras.Input(shape=(data.maxlen,), dtype="int32")
-    features = keras.layers.CategoryEncoding(words, output_mode="multi_hot")(tokens)
+    features = keras.layers.CategoryEncoding(words, output_mode=mode)(tokens)
+    weights = [idf(np.asarray(data.x_train), words)] if tfidf else []
     if buckets:
-        # Adjacent word pairs, hashed into `buckets` ids (0 marks a pair with padding in it).
-        previous = ops.pad(tokens[:, :-1], [[0, 0], [1, 0]])
-        pair = (previous * 1_000_003 + tokens) % (buckets - 1) + 1
-        pair = ops.where((previous > 0) & (tokens > 0), pair, ops.zeros_like(pair))
-        pairs = keras.layers.CategoryEncoding(buckets, output_mode="multi_hot")(pair)
+        pairs = keras.layers.CategoryEncoding(buckets, output_mode=mode)(
+            pair_ids(tokens, buckets, ops)
+        )
         features = keras.layers.Concatenate()([features, pairs[:, 1:]])
-    if params["normalize"]:
+        if tfidf:
+            weights.append(idf(pair_ids(np.asarray(data.x_train), buckets, np), buckets)[1:])
+    if tfidf:
+        # TF-IDF as scikit-learn's TfidfVectorizer(sublinear_tf=True): 1 + log(count) times
+        # inverse document frequency over the training split (fixed, part of the saved model),
+        # each review scaled to unit length.
+        # Keras has no layer that multiplies by fixed weights; Normalization with mean 0 and
+        # variance 1 / idf^2 does (stored in the saved model, which loads in stock Keras).
+        scale = np.concatenate(weights)
+        variance = np.where(scale > 0, 1.0 / np.maximum(scale, 1e-15) ** 2, 1e30)
+        tf = ops.where(features > 0, 1.0 + ops.log(ops.maximum(features, 1.0)), 0.0)
+        features = keras.layers.Normalization(mean=np.zeros_like(scale), variance=variance)(tf)
+        norm = ops.sqrt(ops.maximum(ops.sum(features * features, axis=1, keepdims=True), 1e-12))
+        features = features / norm
+    elif params["normalize"]:
         # Unit length per review: long reviews no longer outweigh short ones.
         features = features / ops.sqrt(ops.maximum(ops.sum(features, axis=1, keepdims=True), 1.0))
     x = keras.layers.Dropout(params["dropout"])(features)

@@ -45,7 +45,7 @@ SECTIONS: dict[str, list[str]] = {
     "pruner": ["name", "n_startup_trials", "n_warmup_steps", "percentile"],
     "early_stopping": ["patience", "min_delta", "monitor", "restore_best_weights"],
     "objective": ["metric", "direction", "multi"],
-    "tradeoff": ["gap", "max_gap", "constrain"],
+    "tradeoff": ["gap", "max_gap", "constrain", "penalize"],
     "selection": ["finalists", "repeats"],
     "ranges": ["width", "learning_rate", "batch_size", "nope"],
 }

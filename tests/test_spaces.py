@@ -35,7 +35,8 @@ def test_the_three_tutorial_spaces_are_shipped() -> None:
 def test_contract_suggest_build_compile_one_batch(name: str, classes: int) -> None:
     space = load_space(name)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
-    data = SimpleNamespace(vocab_size=50, maxlen=12, num_classes=classes)
+    x_train = np.random.default_rng(1).integers(0, 50, size=(20, 12))
+    data = SimpleNamespace(vocab_size=50, maxlen=12, num_classes=classes, x_train=x_train)
     for _ in range(3):
         trial = study.ask()
         params = space.suggest(trial)

@@ -161,3 +161,51 @@ def test_macro_f1_metric_matches_the_confusion_matrix(k: int) -> None:
     metric.reset_state()
     metric.update_state(y, always)
     assert float(metric.result()) < 1.0 / k + 1e-6
+
+
+def test_gap_penalty_subtracts_only_the_excess_gap() -> None:
+    from hpsearch.trial import GapPenalty
+
+    def score(logs: dict[str, float], maximize: bool = True, measure: str = "accuracy") -> float:
+        metric = "val_accuracy" if measure == "accuracy" else "val_loss"
+        GapPenalty(metric, maximize, measure, 0.05).on_epoch_end(0, logs)
+        return logs[f"{metric}_penalized"]
+
+    assert score({"val_accuracy": 0.87, "train_eval_accuracy": 0.96}) == pytest.approx(0.83)
+    assert score({"val_accuracy": 0.85, "train_eval_accuracy": 0.9}) == pytest.approx(0.85)
+    assert score({"val_accuracy": 0.85, "train_eval_accuracy": 0.8}) == pytest.approx(0.85)
+    # Without the inference-mode side, Keras' own training accuracy is the gap's train side.
+    assert score({"val_accuracy": 0.8, "accuracy": 0.95}) == pytest.approx(0.7)
+    # A loss to minimize gets the excess added.
+    logs = {"val_loss": 0.5, "train_eval_loss": 0.3}
+    assert score(logs, maximize=False, measure="loss") == pytest.approx(0.65)
+
+
+def test_a_penalized_study_judges_each_epoch_by_the_score(study_file) -> None:
+    """With ``[tradeoff] penalize``, a trial's best epoch is the one with the highest
+    validation accuracy less the gap's excess over max_gap, and its value is that score."""
+    text = (
+        'name = "pen"\nspace = "bag_of_words"\nseed = 3\nbaseline = false\n'
+        "[dataset]\nsamples = 300\nnum_words = 1000\nmaxlen = 50\n"
+        '[sampler]\nname = "random"\n[pruner]\nname = "none"\n[selection]\nfinalists = 0\n'
+        "[early_stopping]\npatience = 2\n[tradeoff]\nmax_gap = 0.0\npenalize = true\n"
+        "[budget]\nn_trials = 3\nmax_epochs = 6\n"
+        '[ranges]\nbigram_buckets = [0]\nhidden_units = [0]\noptimizer = ["adam"]\n'
+        "learning_rate = [0.01, 0.03]\nl2 = [1e-6]\nbatch_size = [32]\n"
+    )
+    cfg = load_study_file(study_file(text))
+    study = run_study(prepare(cfg))
+    rows = EpochLog(cfg.storage).history("pen")
+    penalized = 0
+    for t in study.get_trials():
+        mine = [r for r in rows if r["trial_number"] == t.number]
+        scores = [
+            r["val_accuracy"] - max(0.0, r["train_eval_accuracy"] - r["val_accuracy"]) for r in mine
+        ]
+        best = t.user_attrs["best_epoch"]
+        assert scores[best - 1] == pytest.approx(max(scores))
+        assert best == 1 + scores.index(max(scores))
+        assert t.value == pytest.approx(scores[best - 1])
+        assert t.user_attrs["val_accuracy"] == pytest.approx(mine[best - 1]["val_accuracy"])
+        penalized += t.value < mine[best - 1]["val_accuracy"] - 1e-9
+    assert penalized >= 1  # the penalty took effect somewhere, so the test can tell
