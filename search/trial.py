@@ -341,8 +341,8 @@ def run_trial(
         trial.set_user_attr("fail_reason", "interrupted")
         raise
     finally:
-        key = score_key(settings)
-        summary = summarize(recorder.rows, stopper.best_epoch, settings.monitor, key)
+        judged = score_key(settings)
+        summary = summarize(recorder.rows, stopper.best_epoch, settings.monitor, judged)
         summary.update(
             stop_reason=reason.value, wall_seconds=round(time.perf_counter() - started, 3)
         )
