@@ -357,6 +357,11 @@ class StudyConfig:
                 "cannot prune multi-objective studies (a trial reports one value per epoch, not "
                 "two); allowed: pruner.name = 'none', or objective.multi = false"
             )
+        if self.objective.multi and self.tradeoff.penalize:
+            raise ConfigError(
+                f"{where}: tradeoff.penalize = true with objective.multi = true: the gap is "
+                "already the study's second objective; allowed: one of them"
+            )
         for pname, override in self.ranges.items():
             override.check(where, f"ranges.{pname}")
         extra = {k for k, v in dataclasses.asdict(self.dataset).items() if v is not None}

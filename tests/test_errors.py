@@ -147,6 +147,13 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         "Optuna cannot prune multi-objective studies",
     ),
     (
+        "two objectives and a gap penalty",
+        BASE + '[objective]\nmulti = true\n[pruner]\nname = "none"\n[tradeoff]\npenalize = true\n',
+        ["run", "s.toml"],
+        2,
+        "tradeoff.penalize = true with objective.multi = true: the gap is already",
+    ),
+    (
         "a missing data file",
         BASE + '[dataset]\nkind = "csv"\npath = "nope.csv"\n',
         ["run", "s.toml"],
