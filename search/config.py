@@ -124,6 +124,14 @@ GAP_MEASURES = ("accuracy", "loss")
 DEFAULT_MAX_GAP = {"accuracy": 0.05, "loss": 0.10}
 
 
+def score_name(metric: str, penalize: bool) -> str:
+    """What a study's trials are judged by: its metric, or ``<metric>_penalized`` with
+    ``[tradeoff] penalize`` (:class:`hpsearch.trial.GapPenalty`). The engine's
+    :func:`hpsearch.trial.score_key` spells the same name on its own: exported scripts copy it
+    and must not import hpsearch."""
+    return f"{metric}_penalized" if penalize else metric
+
+
 @dataclass(frozen=True)
 class TradeoffConfig:
     """How ``hpsearch tradeoff`` measures overfitting and how much of it the pick accepts.
@@ -275,9 +283,8 @@ class StudyConfig:
 
     @property
     def score(self) -> str:
-        """What a trial's value is (see :func:`hpsearch.trial.score_key`): the metric, or
-        ``<metric>_penalized`` with ``[tradeoff] penalize``."""
-        return f"{self.monitor}_penalized" if self.tradeoff.penalize else self.monitor
+        """What a trial's value is: see :func:`score_name`."""
+        return score_name(self.monitor, self.tradeoff.penalize)
 
     def to_dict(self) -> dict[str, Any]:
         """A TOML-shaped dict (no ``None`` values, no ``source``) that ``from_dict`` reads."""

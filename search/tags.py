@@ -12,6 +12,8 @@ from typing import Any
 
 import optuna
 
+from hpsearch.config import score_name
+
 SPACE = "hpsearch:space"
 METRIC = "hpsearch:metric"
 CONFIG = "hpsearch:config"
@@ -94,7 +96,7 @@ class StudyTags:
     def score(self) -> str:
         """What a trial's value is: the objective metric, or ``<metric>_penalized`` when the
         study penalizes the gap (``[tradeoff] penalize``; :class:`hpsearch.trial.GapPenalty`)."""
-        return f"{self.objective}_penalized" if self.tradeoff.get("penalize") else self.objective
+        return score_name(self.objective, bool(self.tradeoff.get("penalize")))
 
     @property
     def tradeoff(self) -> dict[str, Any]:

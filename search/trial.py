@@ -217,7 +217,7 @@ def scoring(settings: Any, data: Any, seed: int) -> list[keras.callbacks.Callbac
     when the study penalizes the gap."""
     out: list[keras.callbacks.Callback] = [train_eval(data, seed)]
     penalty = getattr(settings, "penalty", None)
-    if penalty:
+    if penalty is not None:
         maximize = settings.direction != "minimize"
         out.append(GapPenalty(settings.monitor, maximize, penalty[0], float(penalty[1])))
     return out

@@ -97,25 +97,23 @@ def test_bad_input_creates_no_database(cli, study_file, tmp_path) -> None:
     assert r.code == 2 and not (tmp_path / "hpsearch.db").exists()
 
 
+SAME = (
+    'name = "same"\nspace = "lstm_dropout"\nbaseline = false\n'
+    "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 6\n"
+    "[selection]\nfinalists = 0\n"
+    "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nbatch_size = [32]\n"
+)
+
+
 def test_study_name_reused_with_another_space_is_refused(cli, study_file) -> None:
-    text = (
-        'name = "same"\nspace = "lstm_dropout"\nbaseline = false\n'
-        "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 6\n"
-        "[selection]\nfinalists = 0\n"
-        "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nbatch_size = [32]\n"
-    )
+    text = SAME
     assert cli("run", str(study_file(text))).code == 0
     r = cli("run", str(study_file(text.replace("lstm_dropout", "lstm_l1l2"), name="b.toml")))
     assert r.code == 1 and "was created with space 'lstm_dropout', not 'lstm_l1l2'" in r.err
 
 
 def test_a_study_reused_with_other_settings_names_what_differs(cli, study_file) -> None:
-    text = (
-        'name = "same"\nspace = "lstm_dropout"\nbaseline = false\n'
-        "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 6\n"
-        "[selection]\nfinalists = 0\n"
-        "[budget]\nn_trials = 1\nmax_epochs = 1\n[ranges]\nbatch_size = [32]\n"
-    )
+    text = SAME
     assert cli("run", str(study_file(text))).code == 0
     before = Path("hpsearch.db").read_bytes()
     other = text.replace("samples = 60", "samples = 80").replace("[32]", "[64]")
