@@ -155,17 +155,20 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     data = load_data(args.data, args.test_data)
+    if args.refit:
+        # The final model is built from all it trains on: a space that derives weights from
+        # its training data (the bag of words' TF-IDF) sees the validation rows too.
+        data.x_train = np.concatenate([data.x_train, data.x_val])
+        data.y_train = np.concatenate([data.y_train, data.y_val])
     settings = SimpleNamespace(**{**CONFIG["training"], "max_epochs": args.epochs})
     seed_everything(CONFIG["trial_seed"])
     model = compile_model(build_model(PARAMS, data), PARAMS, settings.monitor)
     batches = dict(batch_size=256, verbose=0, return_dict=True)
     if args.refit:
-        x = np.concatenate([data.x_train, data.x_val])
-        y = np.concatenate([data.y_train, data.y_val])
-        print(f"refit on {len(y)} reviews (training + validation) for "
+        print(f"refit on {len(data.y_train)} reviews (training + validation) for "
               f"{CONFIG['refit_epochs']} epochs")
-        model.fit(x, y, batch_size=PARAMS["batch_size"], epochs=CONFIG["refit_epochs"],
-                  callbacks=[PrintEpoch()], verbose=0)
+        model.fit(data.x_train, data.y_train, batch_size=PARAMS["batch_size"],
+                  epochs=CONFIG["refit_epochs"], callbacks=[PrintEpoch()], verbose=0)
     else:
         stopper = early_stopping(settings)
         callbacks = [*scoring(settings, data, CONFIG["study_seed"]), PrintEpoch(), stopper]

@@ -1,5 +1,6 @@
-"""The bag_of_words space: TF-IDF weighting as scikit-learn computes it, word pairs hashed the
-same inside the model and over the training data, and a model that saves and loads."""
+"""The bag_of_words space: TF-IDF weighting as scikit-learn computes it, NBSVM's log-count
+ratio, word pairs hashed the same inside the model and over the training data, and a model that
+saves and loads."""
 
 from __future__ import annotations
 
@@ -90,3 +91,41 @@ def test_a_tfidf_model_saves_and_loads_in_stock_keras(tmp_path) -> None:
     np.testing.assert_allclose(
         loaded.predict(train[:4], verbose=0), model.predict(train[:4], verbose=0), rtol=1e-6
     )
+
+
+def nbsvm_ratio(present: np.ndarray, labels: np.ndarray, positive: int) -> np.ndarray:
+    """Wang & Manning's r for one class against the rest, from a 0/1 presence matrix."""
+    p = 1 + present[labels == positive].sum(axis=0)
+    q = 1 + present[labels != positive].sum(axis=0)
+    return np.log((p / p.sum()) / (q / q.sum()))
+
+
+def test_nb_scales_tfidf_by_the_log_count_ratio_of_the_training_labels() -> None:
+    words, maxlen = 30, 12
+    train, other = tokens(80, maxlen, words, seed=6), tokens(7, maxlen, words, seed=7)
+    labels = np.random.default_rng(8).integers(0, 2, size=80)
+    data = SimpleNamespace(
+        vocab_size=words, maxlen=maxlen, num_classes=2, x_train=train, y_train=labels
+    )
+    present = (counts(train, words)[:, 1:] > 0).astype(float)
+    ratio = np.abs(nbsvm_ratio(present, labels, 1))
+    np.testing.assert_allclose(bow.log_count_ratio(train, labels, words)[1:], ratio, rtol=1e-5)
+    tfidf = TfidfTransformer(sublinear_tf=True).fit(counts(train, words)[:, 1:])
+    expected = tfidf.transform(counts(other, words)[:, 1:]).toarray() * ratio
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    got = features(params(weighting="nb"), data, other)
+    np.testing.assert_allclose(got[:, 1:], expected, rtol=1e-5, atol=1e-6)
+    # The labels matter: the same reviews labelled otherwise are weighted otherwise.
+    relabelled = SimpleNamespace(**{**vars(data), "y_train": 1 - labels[::-1]})
+    assert not np.allclose(features(params(weighting="nb"), relabelled, other), got)
+
+
+def test_nb_with_more_classes_takes_each_words_strongest_one_against_the_rest() -> None:
+    words = 25
+    train = tokens(90, 10, words, seed=9)
+    labels = np.arange(90) % 4
+    present = (counts(train, words)[:, 1:] > 0).astype(float)
+    strongest = np.max([np.abs(nbsvm_ratio(present, labels, c)) for c in range(4)], axis=0)
+    got = bow.log_count_ratio(train, labels, words)
+    assert got[0] == 0.0
+    np.testing.assert_allclose(got[1:], strongest, rtol=1e-5)

@@ -219,7 +219,7 @@ max_epochs = 3
 num_words = {{ low = 1000, high = 1500 }}
 maxlen = [50, 100]
 bigram_buckets = [20000]
-weighting = ["tfidf"]
+weighting = ["nb"]
 """
 
 
@@ -241,9 +241,9 @@ def test_export_of_a_data_knob_trial_reproduces_in_a_clean_process_and_refits(
     assert done.returncode == 0, done.stderr[-3000:]
     assert_prints_the_stored_epochs(done.stdout, "bagx", 1)
     # The study penalizes the gap: the script judges epochs by the same score, and the
-    # helpers build_model calls (TF-IDF weights, hashed pairs) travel with it.
+    # helpers build_model calls (TF-IDF and NB weights, hashed pairs) travel with it.
     assert "val_accuracy_penalized=" in done.stdout
-    assert "def idf(" in source and "def pair_ids(" in source
+    assert all(f"def {f}(" in source for f in ("idf", "log_count_ratio", "presence", "pair_ids"))
     with sqlite3.connect("hpsearch.db") as conn:
         (params,) = conn.execute(
             "SELECT COUNT(*) FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id "

@@ -36,8 +36,11 @@ def test_contract_suggest_build_compile_one_batch(name: str, classes: int) -> No
     space = load_space(name)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
     x_train = np.random.default_rng(1).integers(0, 50, size=(20, 12))
-    data = SimpleNamespace(vocab_size=50, maxlen=12, num_classes=classes, x_train=x_train)
-    for _ in range(3):
+    y_train = np.arange(20) % classes
+    data = SimpleNamespace(
+        vocab_size=50, maxlen=12, num_classes=classes, x_train=x_train, y_train=y_train
+    )
+    for _ in range(6):
         trial = study.ask()
         params = space.suggest(trial)
         assert isinstance(params, dict)
