@@ -162,13 +162,22 @@ class Study:
         trial: int | None = None,
         fmt: str = "script",
         force: bool = False,
+        ensemble: int = 1,
     ) -> Path:
         """Write ``trial`` (default: the pick) as a standalone training script, or its
-        configuration as JSON (``fmt="json"``); returns the path written."""
+        configuration as JSON (``fmt="json"``); returns the path written. ``ensemble``: how
+        many re-evaluated finalists the script's ``--refit`` trains and averages."""
         from hpsearch.export import export
 
         written, _ = export(
-            self.storage, self.name, trial, Path(path), fmt=fmt, force=force, space=self.space
+            self.storage,
+            self.name,
+            trial,
+            Path(path),
+            fmt=fmt,
+            force=force,
+            space=self.space,
+            ensemble=ensemble,
         )
         return written
 

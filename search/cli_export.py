@@ -55,20 +55,37 @@ def evaluate(study: str, storage: str, number: int | None) -> None:
     show_default=True,
     help="A training script, or the configuration alone.",
 )
+@click.option(
+    "--ensemble",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="The script's --refit averages this many models: the pick and the next "
+    "re-evaluated finalists (text datasets).",
+)
 @click.option("--force", is_flag=True, help="Overwrite the output file.")
 @debug_option
 def export(
-    study: str, storage: str, number: int | None, output: str | None, fmt: str, force: bool
+    study: str,
+    storage: str,
+    number: int | None,
+    output: str | None,
+    fmt: str,
+    ensemble: int,
+    force: bool,
 ) -> None:
     """Export a trial of STUDY as a standalone training script (Keras/TensorFlow/NumPy only).
 
     The script trains the chosen configuration with the trial's seed, prints validation and
-    test metrics, and saves a .keras model (raw review strings in, for text datasets).
+    test metrics, and saves a .keras model (raw review strings in, for text datasets). Its
+    --refit trains the final model on training + validation data; with --ensemble N it
+    trains the N best re-evaluated finalists so and saves one model averaging them.
 
     \b
     Example:
       hpsearch export quickstart -o train_best.py
       python train_best.py --epochs 5
+      hpsearch export imdb-sample-best --ensemble 3 && python train_best.py --refit
     """
     from pathlib import Path
 
@@ -76,8 +93,13 @@ def export(
 
     quiet_tensorflow()
     default = "train_best.py" if fmt == "script" else "train_best.json"
-    path, config = run_export(storage, study, number, Path(output or default), fmt, force)
+    path, config = run_export(
+        storage, study, number, Path(output or default), fmt, force, ensemble=ensemble
+    )
     out.print(f"wrote {path}: trial {config['trial']} of {config['study']} ({config['space']})")
+    if config["members"]:
+        trials = ", ".join(str(m["trial"]) for m in config["members"])
+        out.print(f"  --refit averages it with trials {trials} (each refit on its own epochs)")
     again = config.get("reevaluated")
     if again:
         sem = "" if again["standard_error"] is None else f" ± {again['standard_error']:.4f}"

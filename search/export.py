@@ -32,11 +32,11 @@ from hpsearch.errors import ConfigError, SpaceError, StorageError
 from hpsearch.evaluate import chosen_params, chosen_trial
 from hpsearch.outputs import check_output
 from hpsearch.queries import best_trial, load, stored_config, value_of
-from hpsearch.selection import Run, Selection, summarize
+from hpsearch.selection import Run, Selection, ranked, summarize
 from hpsearch.spaces import Space, stored_space
 from hpsearch.store import EpochLog
 from hpsearch.tags import StudyTags
-from hpsearch.tradeoff import Candidate
+from hpsearch.tradeoff import Candidate, analyse
 
 _HEADER = '''#!/usr/bin/env python3
 """Train the configuration an hpsearch study chose, without hpsearch.
@@ -91,8 +91,11 @@ class PrintEpoch(keras.callbacks.Callback):
         print(f"epoch {epoch + 1}: {shown}", flush=True)
 
 
-def load_data(data_path: str | None, test_path: str | None) -> SimpleNamespace:
-    """The study's dataset, split with the study's seed (see CONFIG["dataset"])."""
+def load_data(
+    data_path: str | None, test_path: str | None, setting: dict[str, int] | None = None
+) -> SimpleNamespace:
+    """The study's dataset, split with the study's seed (see CONFIG["dataset"]), cut to a
+    trial's vocabulary size and length (``setting``, default the trial's own)."""
     d, seed = CONFIG["dataset"], CONFIG["study_seed"]
     common = (d["maxlen"], d["validation_split"])
     if d["kind"] == "synthetic":
@@ -115,7 +118,7 @@ def load_data(data_path: str | None, test_path: str | None) -> SimpleNamespace:
         arrays = vectorize_reviews(train, test, d["num_words"], *common, d.get("max_samples"), seed)
         vocab_size = len(arrays["vocabulary"])
     # The trial's own vocabulary size and length, cut from the arrays vectorized above.
-    s = CONFIG["setting"]
+    s = setting or CONFIG["setting"]
     vocab_size = min(s["num_words"], vocab_size)
     arrays = restrict_arrays(arrays, vocab_size, s["maxlen"], s["oov"])
     vocabulary = arrays.get("vocabulary")
@@ -147,29 +150,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", help="training data path (CSV, aclImdb folder or imdb.npz)")
     parser.add_argument("--test-data", help="test CSV (csv datasets only)")
     parser.add_argument("--output", default=CONFIG["output"], help="where to save the .keras model")
+    members = [pick_member(), *CONFIG["members"]]
     parser.add_argument(
         "--refit", action="store_true",
         help=f"train on training + validation data for {CONFIG['refit_epochs']} epochs "
-        "(the chosen epoch count) and save that model: the final model",
+        "(the chosen epoch count) and save that model: the final model"
+        + (f" (the average of trials {', '.join(str(m['trial']) for m in members)}, "
+           "each refit so)" if len(members) > 1 else ""),
     )
     args = parser.parse_args(argv)
+    if args.refit and len(members) > 1:
+        return refit_ensemble(members, args)
 
     data = load_data(args.data, args.test_data)
-    if args.refit:
-        # The final model is built from all it trains on: a space that derives weights from
-        # its training data (the bag of words' TF-IDF) sees the validation rows too.
-        data.x_train = np.concatenate([data.x_train, data.x_val])
-        data.y_train = np.concatenate([data.y_train, data.y_val])
     settings = SimpleNamespace(**{**CONFIG["training"], "max_epochs": args.epochs})
-    seed_everything(CONFIG["trial_seed"])
-    model = compile_model(build_model(PARAMS, data), PARAMS, settings.monitor)
     batches = dict(batch_size=256, verbose=0, return_dict=True)
     if args.refit:
-        print(f"refit on {len(data.y_train)} reviews (training + validation) for "
-              f"{CONFIG['refit_epochs']} epochs")
-        model.fit(data.x_train, data.y_train, batch_size=PARAMS["batch_size"],
-                  epochs=CONFIG["refit_epochs"], callbacks=[PrintEpoch()], verbose=0)
+        model = refit(members[0], data)
     else:
+        seed_everything(CONFIG["trial_seed"])
+        model = compile_model(build_model(PARAMS, data), PARAMS, settings.monitor)
         stopper = early_stopping(settings)
         callbacks = [*scoring(settings, data, CONFIG["study_seed"]), PrintEpoch(), stopper]
         fit(model, PARAMS, data, settings, callbacks)
@@ -181,18 +181,77 @@ def main(argv: list[str] | None = None) -> None:
         matrix = confusion_matrix(data.y_test, probabilities, data.num_classes)
         print(f"test macro F1: {macro_f1_of(matrix)!r}; confusion matrix:")
         print(confusion_table(tuple(data.classes), matrix.tolist()))
-    if settings.monitor.endswith("macro_f1"):
-        # Stock Keras must load the saved model: the same optimizer and loss, no custom metric.
-        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"])
+    model = stock(model)
     if data.vocabulary is not None:
         model = raw_text_model(model, data.vocabulary, data.maxlen)
-    model.save(args.output)
+    save(model, args.output, data.classes, CONFIG["trial"])
+
+
+def pick_member() -> dict[str, Any]:
+    """The chosen trial, as an ensemble member is described in CONFIG["members"]."""
+    keys = ("trial", "setting", "trial_seed", "refit_epochs")
+    return {**{k: CONFIG[k] for k in keys}, "params": PARAMS}
+
+
+def refit(member: dict[str, Any], data: SimpleNamespace) -> Any:
+    """Train ``member`` on training + validation rows for its chosen epoch count."""
+    # The final model is built from all it trains on: a space that derives weights from
+    # its training data (the bag of words' TF-IDF) sees the validation rows too.
+    data.x_train = np.concatenate([data.x_train, data.x_val])
+    data.y_train = np.concatenate([data.y_train, data.y_val])
+    params = member["params"]
+    seed_everything(member["trial_seed"])
+    model = compile_model(build_model(params, data), params, CONFIG["training"]["monitor"])
+    print(f"trial {member['trial']}: refit on {len(data.y_train)} reviews (training + "
+          f"validation) for {member['refit_epochs']} epochs")
+    model.fit(data.x_train, data.y_train, batch_size=params["batch_size"],
+              epochs=member["refit_epochs"], callbacks=[PrintEpoch()], verbose=0)
+    return model
+
+
+def refit_ensemble(members: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    """Refit every member, test their averaged probabilities once, save one model that
+    takes raw strings and averages the members' outputs."""
+    # Each member keeps its own vocabulary size and length, so they meet at the raw string.
+    text = keras.Input(shape=(), dtype="string", name="review")
+    outputs, probabilities = [], []
+    for member in members:
+        data = load_data(args.data, args.test_data, member["setting"])
+        if data.vocabulary is None:
+            raise DataError("an ensemble needs a text dataset (csv or directory): its members "
+                            "meet at the raw review string")
+        model = refit(member, data)
+        if data.x_test is not None:
+            probabilities.append(model.predict(data.x_test, batch_size=256, verbose=0))
+        member_model = raw_text_model(stock(model), data.vocabulary, data.maxlen,
+                                      name=f"trial_{member['trial']}")
+        outputs.append(member_model(text))
+    if probabilities:
+        matrix = confusion_matrix(data.y_test, np.mean(probabilities, axis=0), data.num_classes)
+        accuracy = float(np.trace(matrix) / np.sum(matrix))
+        print(f"test (average of {len(members)} models): accuracy={accuracy!r}")
+        print(f"test macro F1: {macro_f1_of(matrix)!r}; confusion matrix:")
+        print(confusion_table(tuple(data.classes), matrix.tolist()))
+    ensemble = keras.Model(text, keras.layers.Average()(outputs), name="text_ensemble")
+    save(ensemble, args.output, data.classes, [m["trial"] for m in members])
+
+
+def stock(model: Any) -> Any:
+    """The model compiled so that stock Keras loads it: the same optimizer and loss, no
+    custom metric."""
+    if CONFIG["training"]["monitor"].endswith("macro_f1"):
+        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"])
+    return model
+
+
+def save(model: Any, output: str, classes: list[str], trial: int | list[int]) -> None:
+    model.save(output)
     # The class names, beside the model: its output columns are P(class) in this order (one
     # sigmoid column, P(classes[1]), for two classes).
-    names = Path(str(args.output) + ".classes.json")
-    names.write_text(json.dumps({"classes": data.classes, "study": CONFIG["study"],
-                                 "trial": CONFIG["trial"]}, indent=1) + "\\n")
-    print(f"saved {args.output} (class names in {names})")
+    names = Path(str(output) + ".classes.json")
+    names.write_text(json.dumps({"classes": classes, "study": CONFIG["study"],
+                                 "trial": trial}, indent=1) + "\\n")
+    print(f"saved {output} (class names in {names})")
 
 
 if __name__ == "__main__":
@@ -288,6 +347,7 @@ def export_config(
         },
         "threads": dict(trial.user_attrs.get("threads", {})),
         "refit_epochs": refit_epochs(trial, runs),
+        "members": [],
         "reevaluated": reevaluated(study, trial, runs),
         "training": {
             "monitor": cfg.monitor,
@@ -402,26 +462,42 @@ def export(
     fmt: str = "script",
     force: bool = False,
     space: Space | None = None,
+    ensemble: int = 1,
 ) -> tuple[Path, dict[str, Any]]:
-    """Write trial ``number`` (default: the tradeoff pick, else the best trial) of a study."""
+    """Write trial ``number`` (default: the tradeoff pick, else the best trial) of a study.
+    With ``ensemble`` > 1 the script's ``--refit`` also trains the next ``ensemble - 1``
+    re-evaluated finalists and saves the average of all of them."""
     if fmt not in ("script", "json"):
         raise ConfigError(f"--format {fmt!r} is unknown; allowed: script, json")
+    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
+        raise ConfigError(f"--ensemble {ensemble!r} is not a whole number >= 1")
     check_output(output, force=force)
     study = load(url, name)
+    cfg = stored_config(study, url)
+    if ensemble > 1 and cfg.dataset.kind not in ("csv", "directory"):
+        raise ConfigError(
+            f"--ensemble needs a text dataset (csv or directory); study {name!r} has "
+            f"{cfg.dataset.kind!r}: the members meet at the raw review string"
+        )
     log = EpochLog(url)
     try:
         trial = chosen_trial(study, log, number)
+        others = ensemble_members(study, log, trial.number, ensemble)
     except StorageError:
-        if number is not None:
+        if number is not None or ensemble > 1:
             raise
         best = best_trial(study)  # no pick within the gap limit: fall back to the best
         if best is None or best.state != TrialState.COMPLETE:
             raise StorageError(f"study {name!r} has no completed trial to export") from None
-        trial = best
+        trial, others = best, []
     finally:
         log.dispose()
-    space = space or prepare_space(study, stored_config(study, url))
+    space = space or prepare_space(study, cfg)
     config = export_config(study, trial, url, space)
+    keys = ("trial", "params", "setting", "trial_seed", "refit_epochs")
+    config["members"] = [
+        {k: v for k, v in export_config(study, t, url, space).items() if k in keys} for t in others
+    ]
     if fmt == "json":
         text = json.dumps(config, indent=2, sort_keys=True) + "\n"
     else:
@@ -430,6 +506,26 @@ def export(
     if fmt == "script":
         output.chmod(0o755)
     return output, config
+
+
+def ensemble_members(
+    study: optuna.Study, log: EpochLog, pick: int, size: int
+) -> list[optuna.trial.FrozenTrial]:
+    """The ``size - 1`` trials averaged with ``pick``: the other re-evaluated finalists in the
+    order they rank (within the gap limit first, then by mean)."""
+    if size == 1:
+        return []
+    result = analyse(study, log)
+    order = ranked(list(result.finalists), result.max_gap, result.maximize)
+    others = [f.number for f in order if f.number != pick]
+    if len(others) < size - 1:
+        raise ConfigError(
+            f"--ensemble {size}: study {study.study_name!r} has {len(others) + 1} "
+            f"re-evaluated finalists to average; allowed: 1..{len(others) + 1} (more with "
+            "[selection] finalists and `hpsearch select`)"
+        )
+    trials = study.get_trials(deepcopy=False)
+    return [trials[n] for n in others[: size - 1]]
 
 
 def _literal(value: Any) -> str:

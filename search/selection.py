@@ -160,19 +160,27 @@ def summarize(c: Candidate, runs: list[Run], measure: str) -> Finalist:
     )
 
 
+def ranked(finalists: list[Finalist], max_gap: float, maximize: bool) -> list[Finalist]:
+    """The re-evaluated finalists, best first: those whose mean gap is within the limit by
+    mean, then the others by mean."""
+    scored = [f for f in finalists if f.mean is not None and f.gap is not None]
+    sign = -1.0 if maximize else 1.0
+    return sorted(
+        scored, key=lambda f: ((f.gap or 0.0) > max_gap, sign * (f.mean or 0.0), f.number)
+    )
+
+
 def rank(finalists: list[Finalist], max_gap: float, maximize: bool) -> tuple[Finalist | None, str]:
     """The finalist with the best mean among those whose mean gap is within the limit."""
-    scored = [f for f in finalists if f.mean is not None and f.gap is not None]
-    if not scored:
+    order = ranked(finalists, max_gap, maximize)
+    if not order:
         return None, "no finalist was re-evaluated"
-    sign = -1.0 if maximize else 1.0
-    within = [f for f in scored if f.gap is not None and f.gap <= max_gap]
-    pool = within or scored
-    best = min(pool, key=lambda f: (sign * (f.mean or 0.0), f.number))
+    within = [f for f in order if f.gap is not None and f.gap <= max_gap]
+    best = order[0]
     runs = len(best.runs)
     reason = (
         f"best mean over {runs} re-evaluation runs (other validation splits and seeds) among "
-        f"{len(pool)} of {len(scored)} finalists"
+        f"{len(within or order)} of {len(order)} finalists"
     )
     reason += (
         f" whose mean gap is <= {max_gap:g}" if within else f"; none has a mean gap <= {max_gap:g}"

@@ -176,6 +176,8 @@ def test_export_errors(cli, study_file, tmp_path: Path) -> None:
     cases = [
         (("export", "nope"), "no study 'nope'"),
         (("export", "e", "--trial", "3"), "trial 3 is out of range"),
+        (("export", "e", "--ensemble", "2"), "--ensemble needs a text dataset"),
+        (("export", "e", "--ensemble", "0"), "Invalid value for '--ensemble'"),
     ]
     for args, expected in cases:
         r = cli(*args)
@@ -295,3 +297,68 @@ def test_the_script_copies_the_space_helpers_build_model_calls(tmp_path: Path) -
     found = space_helpers(module.build_model)
     # Callees before callers, each once; functions build_model never reaches stay out.
     assert [f.__name__ for f in found] == ["leaf", "middle"]
+
+
+ENSEMBLE = """
+name = "ens"
+space = "bag_of_words"
+seed = 4
+[dataset]
+kind = "csv"
+path = {train}
+test_path = {test}
+max_samples = 240
+[sampler]
+name = "random"
+[pruner]
+name = "none"
+[selection]
+finalists = 2
+repeats = 1
+[budget]
+n_trials = 3
+max_epochs = 2
+[ranges]
+num_words = {{ low = 1000, high = 3000 }}
+maxlen = [60, 120]
+bigram_buckets = [0]
+hidden_units = [0]
+"""
+
+
+def test_an_ensemble_export_refits_the_finalists_and_saves_their_average(
+    cli, study_file, tmp_path: Path
+) -> None:
+    train, test = imdb_csv("train.csv"), imdb_csv("test.csv")
+    text = ENSEMBLE.format(train=json.dumps(str(train)), test=json.dumps(str(test)))
+    assert cli("run", str(study_file(text))).code == 0
+    r = cli("export", "ens", "--ensemble", "3", "-o", "three.py")
+    assert r.code == 2 and r.err.count("\n") == 1 and "allowed: 1..2" in r.err
+    assert not (tmp_path / "three.py").exists()
+    r = cli("export", "ens", "--ensemble", "2", "-o", "ens.py")
+    assert r.code == 0, r.err
+    pick = int(re.search(r"trial (\d+) of ens", r.out).group(1))  # type: ignore[union-attr]
+    other = int(re.search(r"averages it with trials (\d+)", r.out).group(1))  # type: ignore[union-attr]
+    assert other != pick
+
+    done = run_script(tmp_path / "ens.py", "--refit", "--output", "e.keras", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("refit on 240 reviews (training + validation)") == 2
+    printed = re.search(r"^test \(average of 2 models\): accuracy=([\d.]+)$", done.stdout, re.M)
+    assert printed is not None
+    names = json.loads((tmp_path / "e.keras.classes.json").read_text())
+    assert names["trial"] == [pick, other]
+    # The saved model is one stock-Keras model over raw strings that averages the members:
+    # it scores on the raw test reviews what the script measured from the members' arrays.
+    import csv
+
+    import keras
+
+    with test.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    reviews = np.array([row["text"] for row in rows], dtype=object)
+    labels = np.array([int(row["label"]) for row in rows])
+    model = keras.models.load_model(tmp_path / "e.keras")
+    assert len([layer for layer in model.layers if isinstance(layer, keras.Model)]) == 2
+    scores = model.predict(reviews, batch_size=256, verbose=0)[:, 0]
+    assert abs(float(((scores > 0.5) == labels).mean()) - float(printed.group(1))) <= 0.002

@@ -10,7 +10,7 @@ import optuna
 import pytest
 from optuna.distributions import FloatDistribution
 
-from hpsearch.selection import Finalist, Run, Selection, finalists_of, rank, summarize
+from hpsearch.selection import Finalist, Run, Selection, finalists_of, rank, ranked, summarize
 from hpsearch.store import EpochLog
 from hpsearch.tradeoff import Candidate, analyse
 from tests.conftest import REPO
@@ -46,6 +46,9 @@ def test_rank_takes_the_best_mean_within_the_gap() -> None:
     assert best is steady and "2 of 3 finalists whose mean gap is <= 0.05" in reason
     best, reason = rank([loose], max_gap=0.05, maximize=True)
     assert best is loose and "none has a mean gap <= 0.05" in reason
+    # The whole order (what an ensemble export averages): within the gap by mean, then the rest.
+    assert ranked([lucky, loose, steady], max_gap=0.05, maximize=True) == [steady, lucky, loose]
+    assert ranked([lucky, loose, steady], max_gap=0.5, maximize=True) == [loose, steady, lucky]
 
 
 def _stored_study(url: str) -> optuna.Study:

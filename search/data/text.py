@@ -198,7 +198,9 @@ def fit_vectorizer(train_texts: list[str], num_words: int, maxlen: int):  # type
     return encode, list(layer.get_vocabulary())
 
 
-def raw_text_model(model: Any, vocabulary: list[str], maxlen: int) -> Any:
+def raw_text_model(
+    model: Any, vocabulary: list[str], maxlen: int, name: str = "text_classifier"
+) -> Any:
     """Wrap a trained sequence model so it takes raw review strings.
 
     The fitted vocabulary travels inside a TextVectorization layer; its output is moved to
@@ -215,4 +217,4 @@ def raw_text_model(model: Any, vocabulary: list[str], maxlen: int) -> Any:
     index = ops.expand_dims(lengths, 1) - maxlen + ops.expand_dims(ops.arange(maxlen), 0)
     picked = ops.take_along_axis(tokens, ops.maximum(index, 0), axis=1)
     padded = ops.where(index >= 0, picked, ops.zeros_like(picked))
-    return keras.Model(text, model(padded), name="text_classifier")
+    return keras.Model(text, model(padded), name=name)
