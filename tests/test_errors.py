@@ -328,6 +328,14 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         2,
         "s.toml exists; pass --force to overwrite it",
     ),
+    (
+        "an ensemble export of a study without raw text",
+        None,
+        ["export", "base", "--storage", "sqlite:///store.db", "-o", "e.py", "--ensemble", "2"],
+        2,
+        "--ensemble needs a text dataset (csv or directory); study 'base' has 'synthetic': "
+        "the members meet at the raw review string",
+    ),
 ]
 
 
