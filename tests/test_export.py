@@ -316,8 +316,8 @@ name = "none"
 finalists = 2
 repeats = 1
 [budget]
-n_trials = 3
-max_epochs = 2
+n_trials = 2
+max_epochs = 1
 [ranges]
 num_words = {{ low = 1000, high = 3000 }}
 maxlen = [60, 120]

@@ -23,10 +23,11 @@ from hpsearch.queries import (
     trial_rows,
 )
 from hpsearch.store import close_stores
+from tests.conftest import REPO
 
-STUDY = """
+STUDY = f"""
 name = "q"
-space = "lstm_dropout"
+space = "{REPO / "tests" / "spaces" / "tiny.py"}"
 seed = 5
 baseline = false
 
@@ -47,9 +48,6 @@ repeats = 1
 n_trials = 3
 max_epochs = 1
 
-[ranges]
-lstm_units = {low = 16, high = 18}
-batch_size = [32]
 """
 
 
@@ -84,7 +82,7 @@ def test_list_studies_counts_trials_by_state(stores: tuple[str, str]) -> None:
     (s,) = list_studies(url)
     assert (s["name"], s["space"], s["metric"], s["direction"]) == (
         "q",
-        "lstm_dropout",
+        "tiny",
         "val_accuracy",
         "maximize",
     )
@@ -100,7 +98,7 @@ def test_trial_rows_are_what_the_trials_command_prints(stores: tuple[str, str], 
     url = stores[0]
     rows = trial_rows(url, "q")
     assert [r["number"] for r in rows] == [0, 1, 2]
-    assert all(not r["baseline"] and set(r["params"]) >= {"lstm_units", "batch_size"} for r in rows)
+    assert all(not r["baseline"] and set(r["params"]) >= {"width", "learning_rate"} for r in rows)
     shown = cli("trials", "q", "--storage", url)
     assert shown.code == 0, shown.err
     printed = {}
