@@ -110,7 +110,7 @@ def test_killed_worker_trial_is_failed_retried_and_nothing_is_lost(
     storage: str, tmp_path: Path
 ) -> None:
     name = f"kill-{uuid.uuid4().hex[:8]}"
-    (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=6, max_epochs=12))
+    (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=4, max_epochs=12))
     create = hpsearch("create", "s.toml", cwd=tmp_path)
     assert create.wait(timeout=100) == 0, create.stderr.read() if create.stderr else ""
     victim = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
@@ -127,12 +127,12 @@ def test_killed_worker_trial_is_failed_retried_and_nothing_is_lost(
     retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed]
     assert len(retries) == 1 and retries[0].state == optuna.trial.TrialState.COMPLETE
     assert retries[0].params == by_number[killed].params
-    assert states(storage, name) == {"COMPLETE": 6, "FAIL": 1}
+    assert states(storage, name) == {"COMPLETE": 4, "FAIL": 1}
 
 
 def test_ctrl_c_records_interrupted_and_the_next_run_finishes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'int.db'}"
-    (tmp_path / "s.toml").write_text(study_text("int", url, n_trials=3, max_epochs=15))
+    (tmp_path / "s.toml").write_text(study_text("int", url, n_trials=2, max_epochs=15))
     run = hpsearch("run", "s.toml", cwd=tmp_path)
     _wait_for(lambda: _running_trial_of(url, "int", run.pid) is not None)
     run.send_signal(signal.SIGINT)
@@ -146,16 +146,16 @@ def test_ctrl_c_records_interrupted_and_the_next_run_finishes(tmp_path: Path) ->
 
     again = hpsearch("run", "s.toml", cwd=tmp_path)
     assert again.wait(timeout=300) == 0
-    assert states(url, "int") == {"COMPLETE": 3, "FAIL": 1}
+    assert states(url, "int") == {"COMPLETE": 2, "FAIL": 1}
 
 
 def test_two_workers_finish_a_shared_study(storage: str, tmp_path: Path) -> None:
     name = f"pair-{uuid.uuid4().hex[:8]}"
-    (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=10, max_epochs=1))
+    (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=6, max_epochs=1))
     run = hpsearch("run", "s.toml", "--workers", "2", cwd=tmp_path)
     _, err = run.communicate(timeout=300)
     assert run.returncode == 0, err[-2000:]
-    assert states(storage, name) == {"COMPLETE": 10}
+    assert states(storage, name) == {"COMPLETE": 6}
 
 
 def test_worker_needs_an_existing_study(cli, tmp_path: Path) -> None:
@@ -167,7 +167,7 @@ def test_sigkill_then_an_immediate_rerun_completes_the_budget(tmp_path: Path) ->
     """The killed run's trial is reclaimed at once (its process is gone from this machine),
     not left RUNNING until a heartbeat grace period, here a minute, runs out."""
     url = f"sqlite:///{tmp_path / 'k.db'}"
-    text = study_text("k", url, n_trials=3, max_epochs=15).replace(
+    text = study_text("k", url, n_trials=2, max_epochs=15).replace(
         "grace_period = 4", "grace_period = 60"
     )
     (tmp_path / "s.toml").write_text(text)
@@ -183,4 +183,4 @@ def test_sigkill_then_an_immediate_rerun_completes_the_budget(tmp_path: Path) ->
     lost = study.trials[killed]  # type: ignore[index]
     assert lost.state == optuna.trial.TrialState.FAIL
     assert lost.user_attrs["stop_reason"] == "worker lost"
-    assert states(url, "k") == {"COMPLETE": 3, "FAIL": 1}
+    assert states(url, "k") == {"COMPLETE": 2, "FAIL": 1}
