@@ -216,10 +216,7 @@ def refit_ensemble(members: list[dict[str, Any]], args: argparse.Namespace) -> N
     text = keras.Input(shape=(), dtype="string", name="review")
     outputs, probabilities = [], []
     for member in members:
-        data = load_data(args.data, args.test_data, member["setting"])
-        if data.vocabulary is None:
-            raise DataError("an ensemble needs a text dataset (csv or directory): its members "
-                            "meet at the raw review string")
+        data = load_data(args.data, args.test_data, member["setting"])  # text: export checked
         model = refit(member, data)
         if data.x_test is not None:
             probabilities.append(model.predict(data.x_test, batch_size=256, verbose=0))

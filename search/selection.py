@@ -175,7 +175,7 @@ def rank(finalists: list[Finalist], max_gap: float, maximize: bool) -> tuple[Fin
     order = ranked(finalists, max_gap, maximize)
     if not order:
         return None, "no finalist was re-evaluated"
-    within = [f for f in order if f.gap is not None and f.gap <= max_gap]
+    within = [f for f in order if (f.gap or 0.0) <= max_gap]
     best = order[0]
     runs = len(best.runs)
     reason = (
