@@ -17,7 +17,6 @@ import json
 import pprint
 import re
 import textwrap
-import types
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -27,8 +26,9 @@ import optuna
 from optuna.trial import TrialState
 
 from hpsearch import setting
+from hpsearch.carry import carried
 from hpsearch.config import StudyConfig
-from hpsearch.errors import ConfigError, SpaceError, StorageError
+from hpsearch.errors import ConfigError, StorageError
 from hpsearch.evaluate import chosen_params, chosen_trial
 from hpsearch.outputs import check_output
 from hpsearch.queries import best_trial, load, stored_config, value_of
@@ -410,45 +410,46 @@ def render_script(config: dict[str, Any], build_model: Callable[..., Any]) -> st
         f"UNLABELLED = {text.UNLABELLED!r}",
         "",
     ]
-    for fn in engine_functions():
+    engine = engine_functions()
+    for fn in engine:
         parts += ["", textwrap.dedent(inspect.getsource(fn)).rstrip(), ""]
-    for fn in (*space_helpers(build_model), build_model):
-        try:
-            source = inspect.getsource(fn)
-        except (OSError, TypeError):
-            raise SpaceError(
-                f"cannot read the source of the space's {fn.__name__} ({fn!r}), which the "
-                "script copies; define it in a .py file or a notebook cell"
-            ) from None
-        parts += ["", textwrap.dedent(source).rstrip(), ""]
+    given = script_names("\n".join([*parts, _GLUE]), engine)
+    parts += ["", "# The space's build_model and what it uses of its module.", ""]
+    parts += [carried(build_model, given).text(), ""]
     parts.append(_GLUE)
     return "\n".join(parts)
 
 
-def space_helpers(build_model: Callable[..., Any]) -> list[Callable[..., Any]]:
-    """The functions of the space's own module that ``build_model`` calls (and those they
-    call), in the order they are first needed, so the script copies them with it."""
-    found: list[Callable[..., Any]] = []
-    seen: set[str] = {build_model.__name__}
+def script_names(script: str, engine: list[Callable[..., Any]]) -> dict[str, object]:
+    """The top-level names the script defines without the space, each with the object it is
+    in this process where that is known (so a space may use them, not redefine them)."""
+    import argparse
+    import csv
+    import math
+    import os
+    import sys
+    from types import SimpleNamespace
 
-    def names(code: types.CodeType) -> set[str]:
-        inner = (c for c in code.co_consts if isinstance(c, types.CodeType))
-        return set(code.co_names).union(*(names(c) for c in inner))
+    import keras
+    import numpy as np
+    import tensorflow as tf
 
-    def visit(fn: Callable[..., Any]) -> None:
-        code = getattr(fn, "__code__", None)
-        if code is None:
-            return
-        for name in sorted(names(code)):
-            helper = getattr(fn, "__globals__", {}).get(name)
-            same_module = getattr(helper, "__module__", None) == build_model.__module__
-            if inspect.isfunction(helper) and same_module and name not in seen:
-                seen.add(name)
-                visit(helper)
-                found.append(helper)
-
-    visit(build_model)
-    return found
+    known: dict[str, object] = {fn.__name__: fn for fn in engine}
+    known |= {"argparse": argparse, "csv": csv, "json": json, "math": math, "os": os}
+    known |= {"sys": sys, "Path": Path, "SimpleNamespace": SimpleNamespace, "Any": Any}
+    known |= {"keras": keras, "np": np, "tf": tf, "annotations": annotations}
+    names: dict[str, object] = {}
+    for node in ast.parse(script).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            defined = [node.name]
+        elif isinstance(node, ast.Assign):
+            defined = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            defined = [(a.asname or a.name).split(".")[0] for a in node.names]
+        else:
+            continue
+        names |= {name: known.get(name, object()) for name in defined}
+    return names
 
 
 def export(

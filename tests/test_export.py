@@ -265,40 +265,6 @@ def test_export_of_a_data_knob_trial_reproduces_in_a_clean_process_and_refits(
     assert scores.shape == (2, 1)
 
 
-HELPERS = """
-import math
-
-def leaf(n):
-    return leaf(n - 1) if n > 0 else math.pi  # recursive: visited once
-
-def middle(x):
-    return leaf(x)
-
-def unused():
-    return 0
-
-def build_model(params, data):
-    def inner():
-        return middle(1)
-    return inner() + len(params)
-"""
-
-
-def test_the_script_copies_the_space_helpers_build_model_calls(tmp_path: Path) -> None:
-    import importlib.util
-
-    from hpsearch.export import space_helpers
-
-    (tmp_path / "helpers_space.py").write_text(HELPERS)
-    spec = importlib.util.spec_from_file_location("helpers_space", tmp_path / "helpers_space.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    found = space_helpers(module.build_model)
-    # Callees before callers, each once; functions build_model never reaches stay out.
-    assert [f.__name__ for f in found] == ["leaf", "middle"]
-
-
 ENSEMBLE = """
 name = "ens"
 space = "bag_of_words"
