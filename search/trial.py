@@ -166,12 +166,15 @@ class TrainEval(keras.callbacks.Callback):
 
     def __init__(self, x: Any, y: Any) -> None:
         super().__init__()
-        self.x, self.y = x, y
+        # Batched and cached once: handed arrays, every evaluate() call would convert them to
+        # a new tf.data pipeline first, 0.1 s of fixed cost per epoch that dwarfs the pass
+        # itself on small models (`benchmarks/compare.py --overhead-only`). Same numbers.
+        self.data = tf.data.Dataset.from_tensor_slices((x, y)).batch(256).cache()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is None:
             return
-        result = self.model.evaluate(self.x, self.y, batch_size=256, verbose=0, return_dict=True)
+        result = self.model.evaluate(self.data, verbose=0, return_dict=True)
         for key in ("loss", "accuracy", "macro_f1"):
             if key in result:
                 logs[f"train_eval_{key}"] = float(result[key])

@@ -47,6 +47,9 @@ def test_contract_suggest_build_compile_one_batch(name: str, classes: int) -> No
         # Every knob the model reads was asked of Optuna, so the store records it.
         assert set(trial.params) <= set(params)
         model = compile_model(space.build_model(params, data), params, "val_macro_f1")
+        # Eagerly: the contract is the shapes, loss and metrics of one step; tracing each
+        # model's graph (2-3 s for an LSTM) is what every study test does anyway.
+        model.run_eagerly = True
         x = np.random.default_rng(0).integers(0, 50, size=(4, 12))
         logs = model.train_on_batch(x, np.array([0, 1, classes - 2, 1]), return_dict=True)
         assert np.isfinite(logs["loss"]) and 0.0 <= logs["macro_f1"] <= 1.0
