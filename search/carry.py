@@ -54,8 +54,9 @@ def source_of(obj: Callable[..., Any] | type) -> str:
 
 
 def used_names(source: str) -> Iterator[str]:
-    """Names a definition reads, in the order they appear; annotations are skipped (the
-    script, like the spaces, has ``from __future__ import annotations``, so they never run)."""
+    """Names a definition reads (not those it only assigns), each once; annotations are
+    skipped (the script, like the spaces, has ``from __future__ import annotations``, so they
+    never run)."""
     tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.arg | ast.AnnAssign):
@@ -64,7 +65,7 @@ def used_names(source: str) -> Iterator[str]:
             node.returns = None
     seen: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id not in seen:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in seen:
             seen.add(node.id)
             yield node.id
 

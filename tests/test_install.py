@@ -1,11 +1,11 @@
 """A regular install works anywhere: the wheel (``HPSEARCH_WHEEL``, as ``.ci/run`` builds it,
 else built here from this checkout's package files) installed, not editable, into a fresh venv,
 then used from empty folders: ``hpsearch spaces`` lists every shipped space, the quick start
-runs, a study with its space beside the study file runs, and ``export`` and a ``worker`` find
-that space from another folder; ``import hpsearch`` and ``python -m hpsearch`` work. A top-level
-``spaces`` package on ``PYTHONPATH`` (an unrelated distribution) is never read, and the optional
-extras' packages are made unimportable (as in a plain ``pip install .``): a PostgreSQL store
-then says which extra to install.
+runs, and a study with its space beside the study file is created there, then a ``worker`` and
+``export`` find that space from another folder; ``import hpsearch`` and ``python -m hpsearch``
+work. A top-level ``spaces`` package on ``PYTHONPATH`` (an unrelated distribution) is never
+read, and the optional extras' packages are made unimportable (as in a plain ``pip install .``):
+a PostgreSQL store then says which extra to install.
 
 The fresh venv gets the dependencies by a ``.pth`` line naming this venv's site-packages (so
 the test is offline and fast); ``.pth`` files there, among them the editable install's import
@@ -126,7 +126,8 @@ def test_the_wheel_installed_in_a_fresh_venv_works_from_any_folder(tmp_path: Pat
     assert all(name in r.stdout for name in SHIPPED), r.stdout
     run("hpsearch", "run", "quickstart", "--trials", "1", "--max-epochs", "1", cwd=empty)
 
-    # A study whose space is a file beside the study file, then export and a worker elsewhere.
+    # A study whose space is a file beside the study file, created here, run by a worker
+    # from another folder, then exported from there.
     project = tmp_path / "project"
     project.mkdir()
     (project / "myspace.py").write_text(TINY.read_text())
@@ -138,15 +139,15 @@ def test_the_wheel_installed_in_a_fresh_venv_works_from_any_folder(tmp_path: Pat
         '[pruner]\nname = "none"\n[sampler]\nname = "random"\n[selection]\nfinalists = 0\n'
         "[budget]\nn_trials = 1\nmax_epochs = 1\n"
     )
-    run("hpsearch", "run", "project/study.toml", cwd=tmp_path)
     run("hpsearch", "create", "project/study.toml", "--trials", "2", cwd=tmp_path)
     study = optuna.load_study(study_name="beside", storage=url)
     assert study.user_attrs["hpsearch:space_origin"] == str((project / "myspace.py").resolve())
-    run("hpsearch", "export", "beside", "--storage", url, "-o", "train.py", cwd=empty)
-    assert (empty / "train.py").is_file()
     run("hpsearch", "worker", "beside", "--storage", url, "--quiet", cwd=empty)
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM trials").fetchone() == (2,)
+        done = conn.execute("SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'").fetchone()
+    assert done == (2,)
+    run("hpsearch", "export", "beside", "--storage", url, "-o", "train.py", cwd=empty)
+    assert (empty / "train.py").is_file()
     r = run("python", "-m", "hpsearch", "studies", "--storage", url, cwd=empty)
     assert "beside" in r.stdout and "myspace" in r.stdout
 
