@@ -119,7 +119,15 @@ def carried(build_model: Callable[..., Any], given: Given) -> Carried:
                 "module's own functions and classes"
             )
 
-    visit(build_model.__name__, build_model)
+    name = build_model.__name__
+    if not name.isidentifier():
+        raise SpaceError(
+            f"the space's build_model is {build_model!r}, whose source cannot be copied alone; "
+            "define it with def"
+        )
+    visit(name, build_model)
+    if name != "build_model":  # a space object may hand over any function as build_model
+        out.sources.append(f"build_model = {name}")
     return out
 
 

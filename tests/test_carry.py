@@ -62,24 +62,15 @@ from typing import Any
 
 import keras
 import numpy as numeric
-import optuna
 from keras import layers, regularizers
 from keras.layers import Dense
 
 from hpsearch.data import Dataset
 
+from tests.spaces.tiny import BASELINE, suggest  # the search side is the tiny space's
+
 UNITS = 8
 SHAPES = {"head": ("sigmoid", 1), "scale": 0.5}
-BASELINE = {"width": 4, "batch_size": 32, "optimizer": "adam", "learning_rate": 0.01}
-
-
-def suggest(trial: optuna.Trial) -> dict[str, Any]:
-    return {
-        "width": trial.suggest_int("width", 2, 8),
-        "batch_size": 32,
-        "optimizer": "adam",
-        "learning_rate": trial.suggest_float("learning_rate", 1e-3, 1e-1, log=True),
-    }
 
 
 class Scale(layers.Layer):
@@ -206,3 +197,11 @@ def test_carried_refuses_a_given_name_bound_to_something_else(tmp_path: Path) ->
     module = load(tmp_path / "clash_space.py", "np = 3\ndef build_model(p, d):\n    return np\n")
     with pytest.raises(SpaceError, match="'np', a name the exported script defines"):
         carried(module.build_model, {"np": object()})
+
+
+def test_a_build_model_by_another_name_is_bound_as_build_model(tmp_path: Path) -> None:
+    module = load(tmp_path / "named_space.py", "def make(p, d):\n    return 1\n")
+    sources = carried(module.make, {}).sources
+    assert sources == ["def make(p, d):\n    return 1", "build_model = make"]
+    with pytest.raises(SpaceError, match="define it with def"):
+        carried(lambda p, d: 1, {})
