@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib
 import inspect
 import json
 import pprint
@@ -422,33 +423,23 @@ def render_script(config: dict[str, Any], build_model: Callable[..., Any]) -> st
 
 def script_names(script: str, engine: list[Callable[..., Any]]) -> dict[str, object]:
     """The top-level names the script defines without the space, each with the object it is
-    in this process where that is known (so a space may use them, not redefine them)."""
-    import argparse
-    import csv
-    import math
-    import os
-    import sys
-    from types import SimpleNamespace
-
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
+    in this process where that is known (so a space may use them, not redefine them): the
+    engine's functions, and whatever the script's own import lines bind."""
     known: dict[str, object] = {fn.__name__: fn for fn in engine}
-    known |= {"argparse": argparse, "csv": csv, "json": json, "math": math, "os": os}
-    known |= {"sys": sys, "Path": Path, "SimpleNamespace": SimpleNamespace, "Any": Any}
-    known |= {"keras": keras, "np": np, "tf": tf, "annotations": annotations}
     names: dict[str, object] = {}
     for node in ast.parse(script).body:
         if isinstance(node, ast.FunctionDef | ast.ClassDef):
-            defined = [node.name]
+            names[node.name] = known.get(node.name, object())
         elif isinstance(node, ast.Assign):
-            defined = [t.id for t in node.targets if isinstance(t, ast.Name)]
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            defined = [(a.asname or a.name).split(".")[0] for a in node.names]
-        else:
-            continue
-        names |= {name: known.get(name, object()) for name in defined}
+            names |= {t.id: object() for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                module = importlib.import_module(alias.name if alias.asname else top)
+                names[alias.asname or top] = module
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            source = importlib.import_module(node.module)
+            names |= {a.asname or a.name: getattr(source, a.name) for a in node.names}
     return names
 
 
