@@ -96,6 +96,11 @@ def carried(build_model: Callable[..., Any], given: Given) -> Carried:
                 )
             return
         if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module:
+            if not obj.__name__.isidentifier():
+                raise SpaceError(
+                    f"the space's {user} uses {name!r} (a lambda), whose source cannot be "
+                    "copied alone; define it with def"
+                )
             if obj.__name__ not in done:
                 visit(obj.__name__, obj)
             if name != obj.__name__:  # an alias: `helper = _helper`

@@ -144,6 +144,7 @@ REFUSED = {
     "hpsearch": ("from hpsearch.knobs import suggest_data\n", "suggest_data", "hpsearch's"),
     "a clash": ("PARAMS = {'w': 1}\n", "PARAMS", "'PARAMS', a name the exported script"),
     "a float": ("SCALE = float('nan')\n", "SCALE", "'SCALE' (a float)"),
+    "a lambda": ("HALF = lambda x: x / 2\n", "HALF(1)", "'HALF' (a lambda)"),
 }
 
 
