@@ -37,6 +37,9 @@ KIND_KEYS = {
 KIND_ONLY_KEYS = set().union(*KIND_KEYS.values())
 DEFAULT_NUM_WORDS = 5000
 DEFAULT_MAXLEN = 500
+MAX_SEED = 2**31 - 1
+"""The largest study seed: NumPy seeds (Optuna's samplers, ``keras.utils.set_random_seed``) stop
+at 2**32 - 1, and a worker seeds its sampler with the study seed plus its process id."""
 """The tutorial's data settings, used when neither the study file nor the space sets them."""
 
 
@@ -81,6 +84,11 @@ class DatasetConfig:
             at_least(where, "dataset.max_samples", self.max_samples, 10)
         at_least(where, "dataset.samples", self.samples, 10)
         at_least(where, "dataset.test_samples", self.test_samples, 0)
+        if self.kind == "csv" and self.text_column == self.label_column:
+            raise ConfigError(
+                f"{where}: dataset.label_column = {self.label_column!r} is also the text column; "
+                "allowed: the column holding each review's class"
+            )
         if self.kind in ("csv", "directory") and not self.path:
             raise ConfigError(f"{where}: dataset.path is required for dataset.kind = {self.kind!r}")
 
@@ -344,6 +352,15 @@ class StudyConfig:
         where = self.source
         if not self.name.strip():
             raise ConfigError(f"{where}: name is empty; allowed: a non-empty study name")
+        if any(not c.isprintable() for c in self.name):
+            raise ConfigError(
+                f"{where}: name = {self.name!r} holds a control character (a newline, tab, ...); "
+                "allowed: printable characters, so every command can name the study"
+            )
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(
+                f"{where}: seed = {self.seed!r} is out of range; allowed: 0 to {MAX_SEED}"
+            )
         if not self.space.strip():
             raise ConfigError(f"{where}: space is empty; allowed: a space name, file or module")
         if "://" not in self.storage:

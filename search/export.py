@@ -281,6 +281,8 @@ def engine_functions() -> list[Callable[..., Any]]:
         base.stratified_split,
         base.subsample,
         base.class_order,
+        base.shown,
+        base.listed,
         base.class_labels,
         base.check_split,
         text.read_csv,

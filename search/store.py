@@ -129,9 +129,20 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def _in_memory(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
 def check_storage(url: str, *, create: bool) -> None:
     """Fail early, with one line, on a store that cannot be used; never create one by accident."""
     path = sqlite_path(url)
+    if path is None and _in_memory(url):
+        raise StorageError(
+            f"storage {url!r} is an in-memory SQLite database, which keeps nothing once this "
+            "process ends and is not shared by hpsearch's connections; allowed: a file, e.g. "
+            "'sqlite:///hpsearch.db', or a server URL"
+        )
     if path is None:
         try:  # the dialect and its driver load here, before anything connects or writes
             sa.create_engine(url, **engine_kwargs(url)).dispose()

@@ -57,7 +57,8 @@ def load_study_file(path: str | Path) -> StudyConfig:
             )
         p = shipped
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        # utf-8-sig: an editor's byte-order mark (Windows Notepad writes one) is not TOML
+        raw = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
@@ -220,6 +221,8 @@ def _typed(where: str, key: str, value: Any, hint: Any) -> Any:
         ok = isinstance(value, list | tuple)
     else:
         ok = True
+    if not ok and origin is float and isinstance(value, float):
+        raise ConfigError(f"{where}: {key} = {value!r} is not a finite number; allowed: a float")
     if not ok:
         allowed = getattr(origin, "__name__", str(origin))
         raise ConfigError(f"{where}: {key} = {value!r} has the wrong type; allowed: {allowed}")

@@ -141,7 +141,15 @@ def _write(path: Path, text: str) -> Path:
             {"label_column": "text"},
             "holds 20 distinct values in 20 rows: is it the right column?",
         ),
-        ("text,label\n" + "a,1\nb,0\n" * 10 + "c,\n", {}, "is empty in data row 21"),
+        ("text,label\n" + "a,1\nb,0\n" * 10 + "c,\n", {}, "is empty or missing in data row 21"),
+        # a row cut short before its label (csv gives None, which once read as class 'None')
+        ("text,label\n" + "a,1\nb,0\n" * 10 + "c\n", {}, "is empty or missing in data row 21"),
+        # the wrong column: a class name as long as a review is cut, and the list of classes
+        (
+            "text,label\n" + "".join(f"r{i},{'x' * 500}{i}\n" for i in range(20)),
+            {},
+            "class 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' has 1 labelled row(s)",
+        ),
         (
             "text,label\n" + "a,1\nb,0\n" * 10 + "c,2\n",
             {},
@@ -161,6 +169,16 @@ def test_csv_errors_are_one_line(
     with pytest.raises(DataError) as info:
         load_dataset(_csv_cfg(path, max_samples=None, **kw), seed=0)
     assert expected in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_csv_saved_with_a_byte_order_mark_reads_as_without(tmp_path: Path) -> None:
+    rows = "text,label\n" + "good film,pos\nbad film,neg\n" * 10
+    plain = load_dataset(_csv_cfg(_write(tmp_path / "a.csv", rows), max_samples=None), seed=0)
+    (tmp_path / "b.csv").write_text(rows, encoding="utf-8-sig")  # Excel's "CSV UTF-8"
+    assert (tmp_path / "b.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    marked = load_dataset(_csv_cfg(tmp_path / "b.csv", max_samples=None), seed=0)
+    assert marked.classes == plain.classes == ("neg", "pos")
+    assert (marked.x_train == plain.x_train).all() and (marked.y_val == plain.y_val).all()
 
 
 def test_directory_errors(tmp_path: Path) -> None:

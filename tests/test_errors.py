@@ -60,6 +60,27 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         "s.toml: budget.max_epochs = 0 is too small; allowed: >= 1",
     ),
     (
+        "a seed NumPy cannot take",
+        BASE + "seed = -3\n",
+        ["run", "s.toml"],
+        2,
+        "s.toml: seed = -3 is out of range; allowed: 0 to 2147483647",
+    ),
+    (
+        "a study name with a newline in it",
+        BASE.replace('name = "base"', 'name = "base\\nline"'),
+        ["run", "s.toml"],
+        2,
+        "s.toml: name = 'base\\nline' holds a control character",
+    ),
+    (
+        "a threshold that is not a finite number",
+        BASE + "[tradeoff]\nmax_gap = nan\n",
+        ["run", "s.toml"],
+        2,
+        "s.toml: tradeoff.max_gap = nan is not a finite number; allowed: a float",
+    ),
+    (
         "an unknown space",
         BASE.replace("lstm_dropout", "lstm_dropuot"),
         ["run", "s.toml"],
@@ -198,6 +219,13 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         "notext.csv: no column 'text' (dataset.text_column); columns found: review, label",
     ),
     (
+        "the text column named as the label column",
+        BASE + '[dataset]\nkind = "csv"\npath = "stars.csv"\nlabel_column = "text"\n',
+        ["run", "s.toml"],
+        2,
+        "s.toml: dataset.label_column = 'text' is also the text column",
+    ),
+    (
         "a storage path in a folder that does not exist",
         BASE.replace("sqlite:///store.db", "sqlite:///nowhere/x.db"),
         ["run", "s.toml"],
@@ -217,6 +245,13 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         ["run", "s.toml"],
         2,
         "s.toml: storage = 'store.db' is not a database URL",
+    ),
+    (
+        "an in-memory SQLite storage",
+        BASE.replace("sqlite:///store.db", "sqlite:///:memory:"),
+        ["run", "s.toml"],
+        1,
+        "storage 'sqlite:///:memory:' is an in-memory SQLite database",
     ),
     (
         "an unreachable PostgreSQL server",

@@ -77,6 +77,13 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
         load_study_file(tmp_path / "nope.toml")
 
 
+def test_a_study_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    text = 'name = "bom"\nspace = "lstm_dropout"\n[budget]\nn_trials = 3\n'
+    (tmp_path / "s.toml").write_text(text, encoding="utf-8-sig")  # what Notepad writes
+    cfg = load_study_file(tmp_path / "s.toml")
+    assert cfg.name == "bom" and cfg.budget.n_trials == 3
+
+
 def test_overrides_win_and_data_picks_the_kind(study_file, tmp_path: Path) -> None:
     cfg = load_study_file(study_file())
     csv = tmp_path / "r.csv"

@@ -191,11 +191,12 @@ def class_labels(
     Without ``classes`` the order comes from the values (:func:`class_order`); with them (a
     test file read with the training file's classes) a value outside them is one DataError.
     """
-    keys = [str(v).strip() for v in values]
+    # None: a CSV row that ends before its label column (csv.DictReader's missing field)
+    keys = ["" if v is None else str(v).strip() for v in values]
     for row, key in enumerate(keys):
         if not key:
             raise DataError(
-                f"{where}: label column {column!r} is empty in data row {row + 1}; "
+                f"{where}: label column {column!r} is empty or missing in data row {row + 1}; "
                 "allowed: a class name or number in every row"
             )
     if classes is None:
@@ -214,16 +215,28 @@ def class_labels(
                 found = None
         if found is None:
             raise DataError(
-                f"{where}: label column {column!r} has value {key!r}, which is not a class of "
-                f"the training data; allowed: {', '.join(classes)}"
+                f"{where}: label column {column!r} has value {shown(key)}, which is not a class of "
+                f"the training data; allowed: {listed(classes)}"
             )
         out[i] = found
     if len(classes) < 2:
         raise DataError(
-            f"{where}: label column {column!r} holds one class only ({classes[0]!r}); "
+            f"{where}: label column {column!r} holds one class only ({shown(classes[0])}); "
             "allowed: at least two classes"
         )
     return out, classes
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """A value for a one-line message: its repr, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def listed(classes: tuple[str, ...], limit: int = 10) -> str:
+    """Class names for a one-line message: the first ``limit`` of them, and how many in all."""
+    names = ", ".join(shown(c)[1:-1] for c in classes[:limit])
+    return names if len(classes) <= limit else f"{names}, ... ({len(classes)} classes)"
 
 
 def check_split(
@@ -242,8 +255,8 @@ def check_split(
                 else ""
             )
             raise DataError(
-                f"class {name!r} has {total} labelled row(s), which validation_split = {split} "
-                f"cannot put on both sides of the split; allowed: at least {need} rows of "
+                f"class {shown(name)} has {total} labelled row(s), which validation_split = "
+                f"{split} cannot put on both sides of the split; allowed: at least {need} rows of "
                 f"each class, another validation_split, or drop that class{hint}"
             )
 

@@ -75,7 +75,9 @@ def read_csv(
         raise DataError(f"{path}: no such data file")
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") would glue itself to the first
+        # column's name
+        with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             columns = reader.fieldnames or []
             for column, role in ((text_column, "text_column"), (label_column, "label_column")):
