@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpsearch.config import StudyConfig
 from hpsearch.errors import ConfigError
+from hpsearch.quiet import optuna_quiet
 from hpsearch.records import EpochRecord, TrialSummary
 from hpsearch.studyfile import apply_overrides, load_study_file
 
@@ -74,6 +75,7 @@ def space_of(obj: Any, name: str | None = None) -> Space:
     of the three."""
     from hpsearch.spaces import _checked, load_space
 
+    _setup()  # before a space module's `import keras` starts TensorFlow
     if isinstance(obj, str | os.PathLike):
         return load_space(os.fspath(obj))
     file = getattr(obj, "__file__", None) if isinstance(obj, types.ModuleType) else None
@@ -136,25 +138,46 @@ class Study:
 
     def epochs(self, trial: int | None = None) -> list[EpochRecord]:
         """Every stored epoch of the study (or of one trial), by trial then epoch."""
+        from hpsearch.evaluate import check_number
         from hpsearch.store import Store
 
+        if trial is not None:
+            _trial_arg(trial)
+            check_number(self.name, trial, len(self.optuna.get_trials(deepcopy=False)))
         rows = Store.open(self.storage).epochs.history(self.name, trial)
         return [EpochRecord.of(r) for r in rows]
 
-    def tradeoff(self) -> Tradeoff:
+    def tradeoff(
+        self, gap: str | None = None, max_gap: float | None = None, include_pruned: bool = False
+    ) -> Tradeoff:
         """Accuracy against the train/validation gap: the Pareto front, the finalists'
-        re-evaluated numbers and the pick, all on validation data."""
+        re-evaluated numbers and the pick, all on validation data. ``gap`` ("accuracy" or
+        "loss") and ``max_gap`` default to the study file's ``[tradeoff]``, as in
+        ``hpsearch tradeoff --gap/--max-gap``."""
         from hpsearch.store import Store
         from hpsearch.tradeoff import analyse
 
-        return analyse(self.optuna, Store.open(self.storage).epochs)
+        if max_gap is not None and (
+            isinstance(max_gap, bool) or not isinstance(max_gap, int | float)
+        ):
+            raise ConfigError(f"max_gap = {max_gap!r} is not a number; allowed: a float >= 0")
+        return analyse(
+            self.optuna,
+            Store.open(self.storage).epochs,
+            gap=gap,
+            max_gap=max_gap,
+            include_pruned=include_pruned,
+        )
 
     def evaluate(self, trial: int | None = None) -> Evaluation:
         """Retrain ``trial`` (default: the pick) and measure the test split once."""
         from hpsearch.evaluate import evaluate
 
+        if trial is not None:
+            _trial_arg(trial)
         _setup()
-        return evaluate(self.storage, self.name, trial)
+        with optuna_quiet():
+            return evaluate(self.storage, self.name, trial)
 
     def export(
         self,
@@ -169,17 +192,27 @@ class Study:
         many re-evaluated finalists the script's ``--refit`` trains and averages."""
         from hpsearch.export import export
 
-        written, _ = export(
-            self.storage,
-            self.name,
-            trial,
-            Path(path),
-            fmt=fmt,
-            force=force,
-            space=self.space,
-            ensemble=ensemble,
-        )
+        if trial is not None:
+            _trial_arg(trial)
+        with optuna_quiet():
+            written, _ = export(
+                self.storage,
+                self.name,
+                trial,
+                Path(path),
+                fmt=fmt,
+                force=force,
+                space=self.space,
+                ensemble=ensemble,
+            )
         return written
+
+
+def _trial_arg(trial: Any) -> None:
+    if not isinstance(trial, int) or isinstance(trial, bool):
+        raise ConfigError(
+            f"trial = {trial!r} is not a trial number; allowed: an int, or None for the pick"
+        )
 
 
 def open_study(name: str, storage: str = DEFAULT_STORAGE, space: Any = None) -> Study:
@@ -206,6 +239,7 @@ def run(
     ``suggest``/``build_model``/``BASELINE``. ``reporter`` receives progress (see
     :class:`hpsearch.runner.Reporter`; silent by default).
     """
+    _setup()  # before anything here imports TensorFlow (a space module, the runner)
     from hpsearch.reevaluate import reevaluate
     from hpsearch.runner import prepare, run_study
 
@@ -217,11 +251,11 @@ def run(
     cfg = load_config(study, **overrides)
     if chosen is not None:
         cfg = cfg.replace(space=chosen.origin)
-    _setup()
-    prep = prepare(cfg, space=chosen)
-    result = run_study(prep, reporter)
-    if select and cfg.selection.finalists:
-        reevaluate(prep, result)
+    with optuna_quiet():
+        prep = prepare(cfg, space=chosen)
+        result = run_study(prep, reporter)
+        if select and cfg.selection.finalists:
+            reevaluate(prep, result)
     return Study(cfg.name, cfg.storage, chosen)
 
 

@@ -76,6 +76,13 @@ def confusion_table(classes: tuple[str, ...], matrix: Any) -> str:
     return "\n".join([head, *rows])
 
 
+def check_number(study: str, number: int, count: int) -> None:
+    """A trial number given by the user names one of the study's ``count`` trials."""
+    if not 0 <= number < count:
+        held = f"trials 0..{count - 1}" if count else "no trials yet"
+        raise StorageError(f"trial {number} is out of range; study {study!r} has {held}")
+
+
 def chosen_trial(study: optuna.Study, log: EpochLog, number: int | None) -> FrozenTrial:
     """Trial ``number``, or the tradeoff pick; it must have completed."""
     trials = study.get_trials(deepcopy=False)
@@ -86,11 +93,7 @@ def chosen_trial(study: optuna.Study, log: EpochLog, number: int | None) -> Froz
                 f"study {study.study_name!r} has no pick ({result.reason}); pass --trial N"
             )
         number = result.pick.number
-    if not 0 <= number < len(trials):
-        raise StorageError(
-            f"trial {number} is out of range; study {study.study_name!r} has trials "
-            f"0..{len(trials) - 1}"
-        )
+    check_number(study.study_name, number, len(trials))
     trial = trials[number]
     if trial.state != TrialState.COMPLETE:
         raise StorageError(

@@ -8,9 +8,11 @@ those, so the import runs with descriptor 2 pointed at /dev/null for its duratio
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import warnings
+from collections.abc import Iterator
 
 
 def quiet_tensorflow() -> None:
@@ -30,3 +32,21 @@ def quiet_tensorflow() -> None:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="keras")
     warnings.filterwarnings("ignore", category=UserWarning, module="optuna")
+
+
+@contextlib.contextmanager
+def optuna_quiet() -> Iterator[None]:
+    """For the duration (the library API's calls): Optuna's INFO lines off (each trial's
+    result, the throwaway in-memory studies that probe a space) and its ExperimentalWarning
+    for the heartbeat and stale-trial APIs hpsearch uses on purpose. The caller's own
+    settings come back afterwards; progress is the ``reporter``'s job."""
+    import optuna
+
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(max(level, optuna.logging.WARNING))
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+            yield
+    finally:
+        optuna.logging.set_verbosity(level)

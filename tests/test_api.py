@@ -30,6 +30,10 @@ def test_the_readme_notebook_example_runs_as_written(tmp_path: Path) -> None:
         [sys.executable, "example.py"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    # Silent by default, as run() says: no Optuna INFO line per trial or per probe study,
+    # no ExperimentalWarning for the heartbeat APIs hpsearch itself uses.
+    for noise in ("finished with value", "A new study created", "ExperimentalWarning"):
+        assert noise not in done.stderr, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     trials = [line for line in lines if re.match(r"^\d+ (COMPLETE|PRUNED|FAIL) ", line)]
     assert len(trials) >= 4 and trials[0].startswith("0 COMPLETE")  # BASELINE is trial 0
@@ -64,6 +68,13 @@ def test_a_stored_study_reads_as_typed_records(cli, study_file) -> None:
     assert best is not None and best.value == max(t.value for t in trials if t.value is not None)
     assert study.optuna.study_name == "tiny"
     assert study.tradeoff().study == "tiny"
+    assert study.tradeoff(gap="loss", max_gap=0.25).max_gap == 0.25  # as tradeoff --max-gap
+    with pytest.raises(hpsearch.StorageError, match="trial 99 is out of range; study 'tiny'"):
+        study.epochs(99)  # was an empty list, as if the trial had no epochs
+    for call in (lambda: study.epochs("0"), lambda: study.export("x.py", trial="0")):
+        with pytest.raises(hpsearch.ConfigError, match="trial = '0' is not a trial number"):
+            call()  # type: ignore[no-untyped-call]
+    assert not Path("x.py").exists()
 
 
 def test_errors_are_the_cli_one_liners_raised(tmp_path: Path) -> None:
