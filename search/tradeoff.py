@@ -187,8 +187,8 @@ def analyse(
         same = settings.get("gap", "accuracy") == measure
         max_gap = settings.get("max_gap") if same else None
     limit = DEFAULT_MAX_GAP[measure] if max_gap is None else float(max_gap)
-    if limit < 0:
-        raise ConfigError(f"--max-gap {limit!r} is negative; allowed: >= 0")
+    if math.isnan(limit) or limit < 0:
+        raise ConfigError(f"--max-gap {limit!r} is not a number >= 0; allowed: >= 0 (inf: none)")
     metric = tags.objective
     if not tags.by_hpsearch:
         raise StorageError(f"study {study.study_name!r} was not created by hpsearch")

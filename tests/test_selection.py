@@ -95,6 +95,8 @@ def test_when_the_finalists_seeds_disagree_the_pick_is_ranked_by_mean(tmp_path: 
     assert shown.code == 0, shown.err
     assert "1 ← pick" in shown.out and "0.8600 ± 0.0100 (2 runs)" in shown.out
     assert "pick: trial 1, val_accuracy 0.8600 ± 0.0100 (2 runs)" in shown.out
+    nan = cli("tradeoff", "s", "--storage", url, "--max-gap", "nan")  # printed a table before
+    assert nan.code == 2 and nan.err.count("\n") == 1 and "--max-gap nan is not a number" in nan.err
     best = json.loads(cli("best", "s", "--storage", url, "--json").out)
     assert best["number"] == 1 and best["reevaluated"]["mean"] == pytest.approx(0.86)
     assert best["reevaluated"]["values"] == [0.85, 0.87]
