@@ -16,7 +16,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hpsearch.errors import ConfigError, DataError, HpsearchError, SpaceError, StorageError
+from hpsearch.errors import (
+    ConfigError,
+    DataError,
+    HpsearchError,
+    SearchError,
+    SpaceError,
+    StorageError,
+)
 
 __version__ = "0.1.0"
 
@@ -53,6 +60,7 @@ __all__ = [
     "DataError",
     "EpochRecord",
     "HpsearchError",
+    "SearchError",
     "SpaceError",
     "StopReason",
     "StorageError",

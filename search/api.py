@@ -241,7 +241,7 @@ def run(
     """
     _setup()  # before anything here imports TensorFlow (a space module, the runner)
     from hpsearch.reevaluate import reevaluate
-    from hpsearch.runner import prepare, run_study
+    from hpsearch.runner import prepare, require_a_completed_trial, run_study
 
     chosen = None
     if space is not None:
@@ -254,6 +254,7 @@ def run(
     with optuna_quiet():
         prep = prepare(cfg, space=chosen)
         result = run_study(prep, reporter)
+        require_a_completed_trial(result)
         if select and cfg.selection.finalists:
             reevaluate(prep, result)
     return Study(cfg.name, cfg.storage, chosen)

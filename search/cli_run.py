@@ -66,7 +66,7 @@ def run(
     """
     from hpsearch.progress import RichReporter
     from hpsearch.queries import trial_row
-    from hpsearch.runner import prepare, run_study
+    from hpsearch.runner import prepare, require_a_completed_trial, run_study
     from hpsearch.studyfile import apply_overrides, load_study_file
 
     cfg = load_study_file(study_file)
@@ -95,6 +95,7 @@ def run(
             from hpsearch.workers import run_workers
 
             study = run_workers(prep, workers, out)
+    require_a_completed_trial(study)
     rows = [r for r in map(trial_row, study.get_trials(deepcopy=False)) if r["value"] is not None]
     reverse = cfg.objective.resolved_direction() == "maximize"
     rows.sort(key=lambda r: r["value"], reverse=reverse)

@@ -25,6 +25,12 @@ class SpaceError(HpsearchError):
     exit_code = 2
 
 
+class SearchError(HpsearchError):
+    """A run ended and no trial of its study completed: there is nothing to pick from."""
+
+    exit_code = 1
+
+
 class DataError(HpsearchError):
     """A dataset cannot be read or does not have the expected shape."""
 

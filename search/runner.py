@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,7 +24,14 @@ from hpsearch import setting
 from hpsearch.budget import Budget, StaleTrial
 from hpsearch.config import StudyConfig
 from hpsearch.data import Dataset, load_dataset
-from hpsearch.errors import ConfigError, HpsearchError, SpaceError, StorageError, TrialDiverged
+from hpsearch.errors import (
+    ConfigError,
+    HpsearchError,
+    SearchError,
+    SpaceError,
+    StorageError,
+    TrialDiverged,
+)
 from hpsearch.records import StopReason
 from hpsearch.spaces import (
     RangedTrial,
@@ -253,6 +261,29 @@ def run_study(prep: Prepared, reporter: Reporter | None = None) -> optuna.Study:
     study, budget = start_study(prep)
     work(prep, study, budget, reporter)
     return study
+
+
+def require_a_completed_trial(study: optuna.Study) -> None:
+    """A run that leaves its study without one completed trial (and none still running
+    elsewhere) failed as a whole: one :class:`SearchError` line tallying why the trials
+    ended, rather than an empty table and exit status 0."""
+    trials = study.get_trials(deepcopy=False)
+    states = {t.state for t in trials}
+    busy = {TrialState.COMPLETE, TrialState.RUNNING}
+    if not trials or states & busy or TrialState.WAITING in states:
+        return
+    reasons = Counter(str(t.user_attrs.get("stop_reason", t.state.name.lower())) for t in trials)
+    tally = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+    hint = (
+        "; a NaN loss comes from a model that outputs NaN or a learning rate too high "
+        "(narrow it in [ranges])"
+        if StopReason.DIVERGED.value in reasons
+        else ""
+    )
+    raise SearchError(
+        f"no trial of {study.study_name!r} completed ({tally}): nothing to pick from; "
+        f"`hpsearch trials {study.study_name}` shows them{hint}"
+    )
 
 
 class TrialLoop:

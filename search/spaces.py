@@ -161,7 +161,7 @@ def _from_module(ref: str, name: str) -> Space:
         module = importlib.import_module(name)
     except ImportError as exc:
         raise SpaceError(f"space {ref!r}: cannot import it ({exc})") from None
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise SpaceError(
             f"space {ref!r}: module {name} fails to import: {type(exc).__name__}: {exc}"
         ) from None
@@ -259,7 +259,7 @@ def _load_file(path: Path) -> ModuleType:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a module that calls sys.exit() while importing
         del sys.modules[name]
         raise SpaceError(
             f"space file {path}: fails to import: {type(exc).__name__}: {exc}"

@@ -304,6 +304,13 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         "space's code",
     ),
     (
+        "a space module that calls sys.exit() while importing",
+        BASE.replace('"lstm_dropout"', '"exits.py"'),
+        ["run", "s.toml"],
+        2,
+        "exits.py: fails to import: SystemExit: 3",
+    ),
+    (
         "a space whose build_model() returns no model",
         BASE.replace('"lstm_dropout"', '"bad_build.py"') + TINY.split("[ranges]")[0],
         ["run", "s.toml"],
@@ -410,6 +417,7 @@ def _inputs(folder: Path) -> None:
     (folder / "notes.txt").write_text("not a database")
     (folder / "bad_suggest.py").write_text(BAD_SUGGEST)
     (folder / "bad_build.py").write_text(BAD_BUILD)
+    (folder / "exits.py").write_text("import sys\nsys.exit(3)\n")
     with sqlite3.connect(folder / "plain.db") as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS notes (x TEXT)")
 

@@ -8,6 +8,7 @@ import numpy as np
 import optuna
 import pytest
 
+import hpsearch
 from hpsearch.runner import prepare, run_study
 from hpsearch.store import EpochLog
 from hpsearch.studyfile import load_study_file
@@ -209,3 +210,21 @@ def test_a_penalized_study_judges_each_epoch_by_the_score(study_file) -> None:
         assert t.user_attrs["val_accuracy"] == pytest.approx(mine[best - 1]["val_accuracy"])
         penalized += t.value < mine[best - 1]["val_accuracy"] - 1e-9
     assert penalized >= 1  # the penalty took effect somewhere, so the test can tell
+
+
+def test_a_run_where_every_trial_diverged_fails_in_one_line(
+    cli, study_file, tmp_path: Path
+) -> None:
+    (tmp_path / "nanspace.py").write_text(NAN_SPACE)
+    text = f'name = "allnan"\nspace = "{tmp_path / "nanspace.py"}"\nstorage = "sqlite:///n.db"\n'
+    text += "[dataset]\nsamples = 60\nnum_words = 60\nmaxlen = 8\n"
+    text += "[selection]\nfinalists = 0\n[budget]\nn_trials = 2\nmax_epochs = 1\n"
+    text += '[sampler]\nname = "random"\n[ranges]\nscale = [2.0]\n'
+    r = cli("run", str(study_file(text)))
+    # It printed an empty "best trials" table and exited 0.
+    assert r.code == 1 and r.err.count("\n") == 1, r.err
+    assert "no trial of 'allnan' completed (2 nan): nothing to pick from" in r.err
+    assert "best trials" not in r.out
+    assert len(hpsearch.open_study("allnan", "sqlite:///n.db").trials()) == 2  # kept
+    with pytest.raises(hpsearch.SearchError, match=r"completed \(3 nan\)"):
+        hpsearch.run(study_file(text), n_trials=3)  # the API raises the same, one trial on
