@@ -39,6 +39,7 @@ from hpsearch.spaces import (
     beside,
     call_suggest,
     changed_text,
+    check_baseline,
     check_build,
     check_params,
     check_ranges,
@@ -129,6 +130,8 @@ def prepare(
         space = load_space(cfg.space, beside(folder), folder)
     cfg = setting.pin(cfg, space)
     check_ranges(space, cfg.ranges, where)
+    if cfg.baseline:
+        check_baseline(space)
     seed = cfg.seed if sampler_seed is None else sampler_seed
     sampler = make_sampler(cfg.sampler, seed, where, multi=cfg.objective.multi)
     pruner = make_pruner(cfg.pruner, cfg.budget.max_epochs, where)

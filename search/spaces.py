@@ -459,6 +459,34 @@ def check_ranges(space: Space, ranges: dict[str, RangeOverride], where: str) -> 
                 )
 
 
+def check_baseline(space: Space) -> None:
+    """``BASELINE`` is a point ``suggest`` can give: every key a parameter it declares, every
+    value inside that parameter's distribution. Optuna would silently ignore a misspelt key
+    (trial 0 then samples that knob) and run a value outside the range."""
+    params = {p.name: p for p in describe(space)}
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.enqueue_trial(space.baseline)
+    returned = call_suggest(space, study.ask())  # the baseline's branch, fixed values too
+    for pname, value in space.baseline.items():
+        if pname not in params and pname not in returned:
+            raise SpaceError(
+                f"space {space.name!r}: BASELINE has {pname!r}, which suggest() never asks "
+                f"for; allowed: {', '.join(dict.fromkeys([*params, *returned]))}"
+            )
+        if pname not in params:
+            if returned[pname] != value:
+                raise SpaceError(
+                    f"space {space.name!r}: BASELINE {pname} = {value!r} but suggest() "
+                    f"returns {returned[pname]!r} for it; allowed: the value suggest() returns"
+                )
+            continue
+        if not within(params[pname].distribution, value):
+            raise SpaceError(
+                f"space {space.name!r}: BASELINE {pname} = {value!r} lies outside what "
+                f"suggest() declares ({params[pname].range_text()}); allowed: a value it can give"
+            )
+
+
 def outside_ranges(baseline: dict[str, Any], ranges: dict[str, RangeOverride]) -> list[str]:
     """Baseline settings that a study file's ``[ranges]`` exclude, as ``name=value`` strings.
 

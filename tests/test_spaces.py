@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,6 +17,7 @@ from hpsearch.shipped import BUILTIN_SPACES
 from hpsearch.spaces import (
     RangedTrial,
     available_spaces,
+    check_baseline,
     check_ranges,
     describe,
     load_space,
@@ -70,6 +72,29 @@ def test_baseline_is_a_point_of_the_space(name: str) -> None:
         if p.name in space.baseline:
             dist = p.distribution
             assert dist._contains(dist.to_internal_repr(space.baseline[p.name])), p.name
+
+
+@pytest.mark.parametrize(
+    ("baseline", "expected"),
+    [
+        ('{"width": 99}', "BASELINE width = 99 lies outside what suggest() declares ([4, 16])"),
+        ('{"widht": 8}', "BASELINE has 'widht', which suggest() never asks for; allowed: width, "),
+    ],
+)
+def test_a_baseline_suggest_cannot_give_is_one_line(
+    tmp_path: Path, baseline: str, expected: str
+) -> None:
+    # Optuna would run the out-of-range value, and ignore the misspelt key (trial 0 then
+    # samples that knob), both in silence.
+    (tmp_path / "sp.py").write_text(
+        "from hpsearch.knobs import TRAINING_BASELINE, suggest_training\n"
+        f"BASELINE = {{**{baseline}, **TRAINING_BASELINE}}\n"
+        "def suggest(trial):\n"
+        "    return {'width': trial.suggest_int('width', 4, 16), **suggest_training(trial)}\n"
+        "def build_model(params, data):\n    return None\n"
+    )
+    with pytest.raises(SpaceError, match=re.escape(expected)):
+        check_baseline(load_space(str(tmp_path / "sp.py")))
 
 
 def test_tutorial_baseline_values() -> None:
