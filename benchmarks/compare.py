@@ -56,16 +56,20 @@ from hpsearch.config import (  # noqa: E402
     BudgetConfig,
     DatasetConfig,
     EarlyStoppingConfig,
+    SelectionConfig,
     StrategyConfig,
     StudyConfig,
+    TradeoffConfig,
 )
 from hpsearch.data import Dataset, load_dataset  # noqa: E402
 from hpsearch.evaluate import chosen_params  # noqa: E402
 from hpsearch.kt_bridge import SpaceHyperModel, keras_tuner_study  # noqa: E402
 from hpsearch.queries import best_trial  # noqa: E402
+from hpsearch.reevaluate import reevaluate  # noqa: E402
 from hpsearch.runner import prepare, run_study  # noqa: E402
 from hpsearch.spaces import Space, load_space  # noqa: E402
 from hpsearch.store import EpochLog  # noqa: E402
+from hpsearch.tradeoff import analyse  # noqa: E402
 from hpsearch.trial import build, early_stopping, fit, settings_for, train_eval  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -75,7 +79,13 @@ warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning
 HPSEARCH_CONTENDERS = (
     ("hpsearch TPE + median pruner", "tpe", "median"),
     ("hpsearch random, no pruning", "random", "none"),
+    ("hpsearch TPE + median pruner + re-evaluation", "tpe", "median"),
 )
+REEVALUATION = SelectionConfig(finalists=2, repeats=1)
+"""What the re-evaluating contender spends on its pick (``[selection]``): its 2 finalists
+trained once more each, on another validation split with another seed. The epochs for that
+(at most ``finalists * repeats * max_epochs``) come out of its search budget beforehand, and
+the epochs it actually trains are counted in its total, so it spends no more than the rest."""
 KERAS_TUNER_CONTENDERS = (
     "KerasTuner Hyperband",
     "KerasTuner BayesianOptimization",
@@ -169,8 +179,18 @@ def slug(label: str, seed: int) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", label.lower())) + f"-s{seed}"
 
 
+def reevaluates(label: str) -> bool:
+    return label.endswith("re-evaluation")
+
+
 def study_config(
-    args: argparse.Namespace, name: str, seed: int, storage: str, sampler: str, pruner: str
+    args: argparse.Namespace,
+    name: str,
+    seed: int,
+    storage: str,
+    sampler: str,
+    pruner: str,
+    selection: SelectionConfig | None = None,
 ) -> StudyConfig:
     # A budget of a few dozen epochs buys only a handful of trials: TPE models after 3 of them
     # and the median pruner compares from the third trial on.
@@ -188,6 +208,10 @@ def study_config(
         storage=storage,
         seed=seed,
         source="benchmark",
+        # Picks by the re-evaluated mean alone, as the other contenders pick by validation
+        # accuracy alone: no gap limit (an accuracy gap never exceeds 1).
+        selection=selection or SelectionConfig(finalists=0),
+        tradeoff=TradeoffConfig(max_gap=1.0),
     )
 
 
@@ -238,15 +262,17 @@ def outcome(
     ledger: Ledger,
     seconds: float,
     bar: float,
+    extra_epochs: int = 0,
 ) -> Result:
-    """A contender's result: its search as the ledger saw it, and its pick's test accuracy."""
+    """A contender's result: its search as the ledger saw it (plus the epochs it spent on
+    re-evaluating finalists), and its pick's test accuracy."""
     test = retrain_and_test(cfg, space, data, params, seed)
     return Result(
         label,
         seed,
         max(ledger.curve),
         test,
-        len(ledger.curve),
+        len(ledger.curve) + extra_epochs,
         seconds,
         ledger.first_beat(bar),
         params,
@@ -264,21 +290,33 @@ def run_hpsearch(
     space: Space,
     data: Dataset,
 ) -> Result:
-    cfg = study_config(args, slug(label, seed), seed, args.storage, sampler, pruner)
-    ledger = Ledger(args.epoch_budget)
+    selection = REEVALUATION if reevaluates(label) else None
+    cfg = study_config(args, slug(label, seed), seed, args.storage, sampler, pruner, selection)
+    reserve = cfg.selection.finalists * cfg.selection.repeats * args.max_epochs
+    ledger = Ledger(args.epoch_budget - reserve)
     started = time.perf_counter()
+    prep = prepare(cfg)
     with contextlib.suppress(BudgetSpent):
-        run_study(prepare(cfg), LedgerReporter(ledger))
-    seconds = time.perf_counter() - started
+        run_study(prep, LedgerReporter(ledger))
     study = optuna.load_study(study_name=cfg.name, storage=cfg.storage)
     for cut in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         trial = optuna.Trial(study, cut._trial_id)  # the trial the budget cut short
         trial.set_user_attr("stop_reason", "budget spent")
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
-    best = best_trial(study)
+    extra = sum(run.epochs for run in reevaluate(prep, study))  # [] without [selection]
+    seconds = time.perf_counter() - started
+    best: optuna.trial.FrozenTrial | None
+    if cfg.selection.finalists:  # hpsearch's own pick: the best re-evaluated mean
+        log = EpochLog(cfg.storage)
+        picked = analyse(study, log).pick
+        log.dispose()
+        assert picked is not None, "no finalist to pick"
+        best = study.get_trials(deepcopy=False)[picked.number]
+    else:
+        best = best_trial(study)
     assert best is not None, "no trial completed within the budget"
     params = chosen_params(space.suggest, best)
-    return outcome(label, seed, cfg, space, data, params, ledger, seconds, bar)
+    return outcome(label, seed, cfg, space, data, params, ledger, seconds, bar, extra)
 
 
 def run_keras_tuner(
@@ -571,6 +609,15 @@ def main(argv: list[str] | None = None) -> None:
         "studies`/`trials` and the dashboard; default: a SQLite file beside the results, "
         "rewritten each run",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="run only the contenders whose label contains TEXT (the baseline always runs: it "
+        "sets the bar); the others' results are kept from the last run with the same settings "
+        "(every number repeats exactly on the same machine)",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: the harness runs")
     parser.add_argument(
         "--overhead-only",
@@ -579,7 +626,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.smoke:
-        args.seeds, args.epoch_budget, args.max_epochs, args.max_samples = 1, 3, 2, 120
+        args.seeds, args.epoch_budget, args.max_epochs, args.max_samples = 1, 4, 1, 120
         args.maxlen, args.num_words, args.overhead_epochs, args.overhead_repeats = 50, 1000, 2, 1
     space = load_space(args.space)
     probe = setting.pin(study_config(args, "probe", 0, "sqlite://", "random", "none"), space)
@@ -589,7 +636,8 @@ def main(argv: list[str] | None = None) -> None:
         args.out.mkdir(parents=True, exist_ok=True)
         db = args.out / f"{stem}.db"
         for leftover in args.out.glob(f"{stem}.db*"):  # the last run's store and WAL files
-            leftover.unlink()
+            if not args.only:
+                leftover.unlink()
         args.storage = f"sqlite:///{db}"
     if args.overhead_only:
         saved = json.loads((args.out / f"{stem}.json").read_text())
@@ -615,6 +663,11 @@ def main(argv: list[str] | None = None) -> None:
         "command": "python benchmarks/compare.py " + " ".join(argv or sys.argv[1:]),
     }
     args.out.mkdir(parents=True, exist_ok=True)
+    labels = [c[0] for c in HPSEARCH_CONTENDERS] + list(KERAS_TUNER_CONTENDERS)
+    chosen = [x for x in labels if not args.only or any(t in x for t in args.only)]
+    if not chosen:
+        sys.exit(f"compare.py: error: --only {args.only} matches no contender of {labels}")
+    kept = kept_results(args.out / f"{stem}.json", meta, chosen) if args.only else []
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -625,13 +678,61 @@ def main(argv: list[str] | None = None) -> None:
         meta["bar"] = bar
         for seed in range(args.seeds):
             for label, sampler, pruner in HPSEARCH_CONTENDERS:
-                results.append(run_hpsearch(args, label, sampler, pruner, seed, bar, space, data))
+                if label in chosen:
+                    forget(args.storage, slug(label, seed))
+                    results.append(
+                        run_hpsearch(args, label, sampler, pruner, seed, bar, space, data)
+                    )
             for label in KERAS_TUNER_CONTENDERS:
-                results.append(run_keras_tuner(args, label, seed, bar, space, data, workdir))
-            save(args.out / stem, meta, results, None)  # a crash keeps the finished seeds
+                if label in chosen:
+                    results.append(run_keras_tuner(args, label, seed, bar, space, data, workdir))
+            save(args.out / stem, meta, results + kept, None)  # a crash keeps finished seeds
             print(f"seed {seed} done", flush=True)
         over = overhead(args, space, data, workdir)
-    print(save(args.out / stem, meta, results, over))
+    print(save(args.out / stem, meta, in_table_order(results + kept, labels), over))
+
+
+def kept_results(path: Path, meta: dict[str, Any], chosen: list[str]) -> list[Result]:
+    """The last run's results of the contenders not rerun, when it had the same settings."""
+    if not path.is_file():
+        sys.exit(f"compare.py: error: --only needs the results of a full run: no {path}")
+    last = json.loads(path.read_text())
+    same = ("seeds", "epoch_budget", "max_epochs", "space", "data", "machine")
+    differ = [k for k in same if last["meta"].get(k) != meta[k]]
+    if differ:
+        sys.exit(
+            f"compare.py: error: --only: {path} was measured with other settings "
+            f"({', '.join(differ)}); allowed: a full run first"
+        )
+    return [
+        Result(**r)
+        for r in last["runs"]
+        if r["contender"] not in chosen and r["contender"] != "article's baseline alone"
+    ]
+
+
+def forget(storage: str, name: str) -> None:
+    """Drop a contender's study from an earlier run before it runs again (--only): Optuna's
+    rows, and hpsearch's own tables beside them (Optuna's delete_study knows only its own)."""
+    import sqlalchemy as sa
+
+    from hpsearch.store import EPOCHS, SELECTION, TEST_RESULTS
+
+    with contextlib.suppress(KeyError):
+        optuna.delete_study(study_name=name, storage=storage)
+    engine = sa.create_engine(storage)
+    try:
+        with engine.begin() as conn:
+            for table in (EPOCHS, SELECTION, TEST_RESULTS):
+                if sa.inspect(conn).has_table(table.name):
+                    conn.execute(table.delete().where(table.c.study_name == name))
+    finally:
+        engine.dispose()
+
+
+def in_table_order(results: list[Result], labels: list[str]) -> list[Result]:
+    order = {label: i for i, label in enumerate(["article's baseline alone", *labels])}
+    return sorted(results, key=lambda r: (order.get(r.contender, len(order)), r.seed))
 
 
 def save(
