@@ -10,7 +10,12 @@ one hpsearch trial's epoch time against a plain ``model.fit`` of the same model 
 arrays, measured side by side in the same run.
 
     python benchmarks/compare.py                  # the full run (README table)
+    python benchmarks/compare.py --only "re-evaluation"   # rerun some, keep the others
     python benchmarks/compare.py --smoke          # a seconds-scale run: the harness works
+
+The contender "hpsearch TPE + median pruner + re-evaluation" picks as ``hpsearch run`` does:
+its finalists trained again on another validation split with another seed, ranked by the
+mean; the epochs that costs are reserved from its budget and counted in its total.
 
 Results: ``benchmarks/results/compare.json`` and ``compare.md``.
 """

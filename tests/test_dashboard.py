@@ -121,7 +121,7 @@ def test_study_page_in_headless_chromium(cli, study_file, tmp_path: Path, dashbo
 def test_dashboard_does_not_break_a_running_study(
     cli, study_file, tmp_path: Path, dashboard
 ) -> None:
-    path = study_file(STUDY.format(n=5))
+    path = study_file(STUDY.format(n=3))
     assert cli("create", str(path)).code == 0
     port = dashboard()
     stop = threading.Event()
@@ -148,7 +148,7 @@ def test_dashboard_does_not_break_a_running_study(
     import optuna
 
     study = optuna.load_study(study_name="watched", storage="sqlite:///dash.db")
-    assert [t.state.name for t in study.trials].count("COMPLETE") == 5
+    assert [t.state.name for t in study.trials].count("COMPLETE") == 3
 
 
 def test_remote_host_needs_allow_remote(cli, study_file, tmp_path: Path) -> None:
