@@ -67,7 +67,7 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.mark.slow
 def test_four_workers_share_an_exact_budget_on_sqlite(tmp_path: Path) -> None:
     """Four real worker processes race for the last slots of a real store's budget; none
-    overshoots it. 16 one-epoch trials of the tiny space: enough that every worker runs some,
+    overshoots it. 16 one-epoch trials of the tiny space: enough that several workers run some,
     and the race at the end is the same whatever the total (200 trials took 350 s)."""
     url = f"sqlite:///{tmp_path / 'stress.db'}"
     (tmp_path / "s.toml").write_text(
@@ -83,7 +83,10 @@ def test_four_workers_share_an_exact_budget_on_sqlite(tmp_path: Path) -> None:
             "SELECT COUNT(DISTINCT value_json) FROM trial_user_attributes WHERE key = 'worker'"
         ).fetchone()[0]
         claimed = conn.execute("SELECT claimed, n_trials FROM hpsearch_budget").fetchone()
-    assert workers == 4 and claimed == (16, 16)
+    # At least two raced for slots (so the exact count above is a race's outcome). Not all
+    # four: under load a worker still starting TensorFlow may find the budget already spent,
+    # as it legitimately can (seen once in CI: 3 of 4).
+    assert workers >= 2 and claimed == (16, 16)
 
 
 def _wait_for(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
