@@ -239,10 +239,6 @@ def run(
     ``suggest``/``build_model``/``BASELINE``. ``reporter`` receives progress (see
     :class:`hpsearch.runner.Reporter`; silent by default).
     """
-    _setup()  # before anything here imports TensorFlow (a space module, the runner)
-    from hpsearch.reevaluate import reevaluate
-    from hpsearch.runner import prepare, require_a_completed_trial, run_study
-
     chosen = None
     if space is not None:
         chosen = space_of(space)
@@ -251,6 +247,10 @@ def run(
     cfg = load_config(study, **overrides)
     if chosen is not None:
         cfg = cfg.replace(space=chosen.origin)
+    _setup()  # before the runner's imports start TensorFlow
+    from hpsearch.reevaluate import reevaluate
+    from hpsearch.runner import prepare, require_a_completed_trial, run_study
+
     with optuna_quiet():
         prep = prepare(cfg, space=chosen)
         result = run_study(prep, reporter)
