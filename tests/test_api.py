@@ -79,6 +79,18 @@ def test_a_stored_study_reads_as_typed_records(cli, study_file) -> None:
     assert not Path("x.py").exists()
 
 
+def test_a_bad_study_is_refused_before_tensorflow_starts(tmp_path: Path) -> None:
+    code = (
+        "import sys, hpsearch\n"
+        "try:\n    hpsearch.run({'name': 'x', 'space': 'pooled', 'budget': {'n_trials': 0}})\n"
+        "except hpsearch.ConfigError as e:\n    print(e)\n"
+        "assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "budget.n_trials = 0 is too small" in r.stdout
+
+
 def test_errors_are_the_cli_one_liners_raised(tmp_path: Path) -> None:
     with pytest.raises(hpsearch.ConfigError, match="<dict>: key 'space' is missing"):
         hpsearch.run({"name": "x"})
