@@ -67,16 +67,16 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.mark.slow
 def test_four_workers_share_an_exact_budget_on_sqlite(tmp_path: Path) -> None:
     """Four real worker processes race for the last slots of a real store's budget; none
-    overshoots it. 12 one-epoch trials of the tiny space: enough that several workers run some,
+    overshoots it. 16 one-epoch trials of the tiny space: enough that several workers run some,
     and the race at the end is the same whatever the total (200 trials took 350 s)."""
     url = f"sqlite:///{tmp_path / 'stress.db'}"
     (tmp_path / "s.toml").write_text(
-        study_text("stress", url, n_trials=12, max_epochs=1, samples=40)
+        study_text("stress", url, n_trials=16, max_epochs=1, samples=40)
     )
     run = hpsearch("run", "s.toml", "--workers", "4", cwd=tmp_path)
     _, err = run.communicate(timeout=300)
     assert run.returncode == 0, err[-2000:]
-    assert states(url, "stress") == {"COMPLETE": 12}
+    assert states(url, "stress") == {"COMPLETE": 16}
     assert "database is locked" not in err
     with sqlite3.connect(tmp_path / "stress.db") as conn:
         workers = conn.execute(
@@ -86,7 +86,7 @@ def test_four_workers_share_an_exact_budget_on_sqlite(tmp_path: Path) -> None:
     # At least two raced for slots (so the exact count above is a race's outcome). Not all
     # four: under load a worker still starting TensorFlow may find the budget already spent,
     # as it legitimately can (seen once in CI: 3 of 4).
-    assert workers >= 2 and claimed == (12, 12)
+    assert workers >= 2 and claimed == (16, 16)
 
 
 def _wait_for(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
