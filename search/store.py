@@ -124,12 +124,14 @@ def sqlite_path(url: str) -> Path | None:
         parsed = make_url(url)
     except ArgumentError:
         raise StorageError(f"storage {url!r} is not a database URL") from None
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    if parsed.get_backend_name() != "sqlite" or _in_memory(url):
         return None
+    assert parsed.database is not None
     return Path(parsed.database)
 
 
 def _in_memory(url: str) -> bool:
+    """Whether an SQLite URL names no file: SQLite's in-memory database."""
     parsed = make_url(url)
     return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
