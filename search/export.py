@@ -321,7 +321,8 @@ def export_config(
     space = space or prepare_space(study, cfg)
     params = chosen_params(space.suggest, trial)
     # The arrays are vectorized at the study's largest setting, then cut to the trial's.
-    vectorized = setting.ceiling(cfg, space).dataset
+    # Filled: a study file that leaves the size to the tutorial's default has None there.
+    vectorized = setting.ceiling(cfg, space).dataset.filled()
     dataset = {k: v for k, v in dataclasses.asdict(vectorized).items() if v is not None}
     words, length = setting.of(params)
     ceiling_words, ceiling_length = vectorized.size()

@@ -329,3 +329,25 @@ def test_an_ensemble_export_refits_the_finalists_and_saves_their_average(
     assert len([layer for layer in model.layers if isinstance(layer, keras.Model)]) == 2
     scores = model.predict(reviews, batch_size=256, verbose=0)[:, 0]
     assert abs(float(((scores > 0.5) == labels).mean()) - float(printed.group(1))) <= 0.002
+
+
+def test_export_of_a_study_that_leaves_the_data_size_to_the_default(
+    cli, study_file, tmp_path: Path
+) -> None:
+    """No num_words/maxlen in the file and a space that does not search them: the tutorial's
+    5,000 words and 500 tokens, which the script must carry too (it raised KeyError)."""
+    tiny = Path(__file__).parent / "spaces" / "tiny.py"
+    text = (
+        f'name = "plain"\nspace = {json.dumps(str(tiny))}\nseed = 6\n'
+        "[dataset]\nsamples = 48\ntest_samples = 16\n"
+        '[pruner]\nname = "none"\n[selection]\nfinalists = 0\n'
+        "[budget]\nn_trials = 1\nmax_epochs = 2\n"
+    )
+    assert cli("run", str(study_file(text))).code == 0
+    assert cli("export", "plain", "-o", "p.py").code == 0
+    assert cli("export", "plain", "--format", "json", "-o", "p.json").code == 0
+    config = json.loads((tmp_path / "p.json").read_text())
+    assert (config["dataset"]["num_words"], config["dataset"]["maxlen"]) == (5000, 500)
+    done = run_script(tmp_path / "p.py", "--output", "m.keras", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert_prints_the_stored_epochs(done.stdout, "plain", 0)
