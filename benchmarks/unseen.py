@@ -10,10 +10,11 @@ task: positive for 7 stars or more, negative for 4 or fewer (the ratings sample 
 Give it the ``.keras`` files that ``hpsearch export`` scripts save (raw review strings in, one
 sigmoid unit or a softmax over the classes out, class names in ``MODEL.classes.json``)::
 
-    python benchmarks/unseen.py imdb-sample-best-trial49.keras      # README numbers
+    python benchmarks/unseen.py tutorial.keras pick.keras imdb-sample-best-trial49.keras
     python benchmarks/unseen.py --smoke                             # seconds: the harness works
 
-It prints each model's accuracy and its standard error, and writes
+It prints each model's accuracy and its standard error, and each later model's difference from
+the first, review by review (the same reviews: a paired standard error), and writes
 ``benchmarks/results/unseen.json``.
 """
 
@@ -42,6 +43,10 @@ class Score:
     reviews: int
     accuracy: float
     standard_error: float
+    # Against the first model given, review by review (the same reviews, so paired): the
+    # difference in accuracy and its standard error; None for the first model itself.
+    minus_first: float | None = None
+    minus_first_error: float | None = None
 
 
 def read(path: Path) -> list[dict[str, str]]:
@@ -69,19 +74,41 @@ def check_binary(model_path: Path) -> None:
         raise SystemExit(f"{model_path}: classes {names}; allowed: a binary 0/1 or neg/pos model")
 
 
-def score(model_path: Path, texts: np.ndarray, labels: np.ndarray) -> Score:
+def correct(model_path: Path, texts: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """1 where the saved model classifies a review right, else 0."""
     import keras
 
     check_binary(model_path)
     model = keras.models.load_model(model_path)
     out = model.predict(texts, batch_size=256, verbose=0)
     predicted = (out[:, 0] > 0.5) if out.shape[1] == 1 else (out.argmax(axis=1) == 1)
-    accuracy = float((predicted.astype(int) == labels).mean())
-    error = math.sqrt(accuracy * (1 - accuracy) / len(labels))
-    return Score(model_path.name, len(labels), round(accuracy, 4), round(error, 4))
+    return (predicted.astype(int) == labels).astype(float)
 
 
-def smoke_model(folder: Path, texts: np.ndarray) -> Path:
+def scores(models: list[Path], texts: np.ndarray, labels: np.ndarray) -> list[Score]:
+    """Each model's accuracy, and its paired difference from the first model's."""
+    right = [correct(path, texts, labels) for path in models]
+    out = []
+    for path, hits in zip(models, right, strict=True):
+        accuracy = float(hits.mean())
+        error = math.sqrt(accuracy * (1 - accuracy) / len(hits))
+        diff = hits - right[0]
+        paired = (float(diff.mean()), float(diff.std(ddof=1) / math.sqrt(len(diff))))
+        first = path == models[0]
+        out.append(
+            Score(
+                path.name,
+                len(hits),
+                round(accuracy, 4),
+                round(error, 4),
+                None if first else round(paired[0], 4),
+                None if first else round(paired[1], 4),
+            )
+        )
+    return out
+
+
+def smoke_model(folder: Path, texts: np.ndarray, name: str) -> Path:
     """An untrained raw-text model saved as exports save theirs, to run the harness on."""
     import keras
 
@@ -91,7 +118,7 @@ def smoke_model(folder: Path, texts: np.ndarray) -> Path:
     x = keras.layers.Embedding(500, 4)(vectorize(inputs))
     x = keras.layers.GlobalAveragePooling1D()(x)
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
-    path = folder / "smoke.keras"
+    path = folder / f"{name}.keras"
     model.save(path)
     Path(f"{path}.classes.json").write_text(json.dumps({"classes": ["0", "1"]}))
     return path
@@ -115,14 +142,18 @@ def main() -> None:
     )
     models = list(args.models)
     if args.smoke:
-        models.append(smoke_model(Path(tempfile.mkdtemp()), texts))
+        folder = Path(tempfile.mkdtemp())
+        models += [smoke_model(folder, texts, name) for name in ("smoke1", "smoke2")]
     if not models:
         parser.error("give at least one saved .keras model (or --smoke)")
-    scores = [score(path, texts, labels) for path in models]
-    for s in scores:
-        print(f"{s.model}: accuracy {s.accuracy:.4f} ± {s.standard_error:.4f} on {s.reviews}")
+    measured = scores(models, texts, labels)
+    for s in measured:
+        versus = ""
+        if s.minus_first is not None:
+            versus = f"; {s.minus_first:+.4f} ± {s.minus_first_error:.4f} against {models[0].name}"
+        print(f"{s.model}: accuracy {s.accuracy:.4f} ± {s.standard_error:.4f}{versus}")
     args.out.mkdir(parents=True, exist_ok=True)
-    result = {"machine": platform.machine(), "scores": [asdict(s) for s in scores]}
+    result = {"machine": platform.machine(), "scores": [asdict(s) for s in measured]}
     (args.out / "unseen.json").write_text(json.dumps(result, indent=1) + "\n")
 
 
