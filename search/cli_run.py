@@ -68,7 +68,9 @@ def run(
     from hpsearch.queries import trial_row
     from hpsearch.runner import prepare, require_a_completed_trial, run_study
     from hpsearch.studyfile import apply_overrides, load_study_file
+    from hpsearch.workers import check_workers
 
+    check_workers(workers)
     cfg = load_study_file(study_file)
     cfg = apply_overrides(
         cfg,
@@ -221,6 +223,9 @@ def worker(study: str, storage: str, quiet: bool) -> None:
     quiet_tensorflow()
     from hpsearch.progress import RichReporter
     from hpsearch.runner import SilentReporter, join_study, work
+    from hpsearch.workers import stop_with_parent
+
+    stop_with_parent()
 
     prep, opened, budget = join_study(storage, study)
     reporter = SilentReporter() if quiet else RichReporter(out, prep.cfg.score)

@@ -36,6 +36,8 @@ from hpsearch.config import (
 )
 from hpsearch.errors import ConfigError
 
+MAX_INT = 2**31 - 1  # an INTEGER column on every store (PostgreSQL's is 32-bit)
+
 
 def load_study_file(path: str | Path) -> StudyConfig:
     """Read and validate a study file; every problem is one ConfigError line.
@@ -210,10 +212,17 @@ def _typed(where: str, key: str, value: Any, hint: Any) -> Any:
         ok = isinstance(value, bool)
     elif origin is int:
         ok = isinstance(value, int) and not isinstance(value, bool)
+        if ok and abs(value) > MAX_INT:  # a store's INTEGER column could not hold it
+            raise ConfigError(
+                f"{where}: {key} = {value!r} is out of range; allowed: at most {MAX_INT}"
+            )
     elif origin is float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         if ok:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an integer too large for a float
+                value = math.inf
             ok = math.isfinite(value)
     elif origin is str:
         ok = isinstance(value, str)

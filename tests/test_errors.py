@@ -60,6 +60,14 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         "s.toml: budget.max_epochs = 0 is too small; allowed: >= 1",
     ),
     (
+        "a number no store's integer column holds",
+        BASE + "[budget]\nn_trials = 100000000000000000000000\n",
+        ["run", "s.toml"],
+        2,
+        "s.toml: budget.n_trials = 100000000000000000000000 is out of range; allowed: at most "
+        "2147483647",
+    ),
+    (
         "a seed NumPy cannot take",
         BASE + "seed = -3\n",
         ["run", "s.toml"],

@@ -187,3 +187,46 @@ def test_sigkill_then_an_immediate_rerun_completes_the_budget(tmp_path: Path) ->
     assert lost.state == optuna.trial.TrialState.FAIL
     assert lost.user_attrs["stop_reason"] == "worker lost"
     assert states(url, "k") == {"COMPLETE": 2, "FAIL": 1}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_are_capped_and_stop_when_their_parent_is_killed(tmp_path: Path) -> None:
+    """No more workers than trials left, none over 4 per core, and a killed `run --workers`
+    leaves no worker training on its own: each stops as on Ctrl-C (trial interrupted)."""
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    (tmp_path / "s.toml").write_text(study_text("w", url, n_trials=2, max_epochs=400))
+    many = hpsearch("run", "s.toml", "--workers", "1000", cwd=tmp_path)
+    _, err = many.communicate(timeout=60)
+    assert many.returncode == 2 and err.count("\n") == 1 and "more than 4 per CPU core" in err
+    assert not (tmp_path / "w.db").exists()
+
+    run = hpsearch("run", "s.toml", "--workers", "4", cwd=tmp_path)
+
+    def workers() -> list[int]:
+        try:
+            study = optuna.load_study(study_name="w", storage=url)
+        except KeyError:  # not created yet
+            return []
+        running = study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+        return [
+            int(str(t.user_attrs["worker"]).rsplit(":", 1)[1])
+            for t in running
+            if "worker" in t.user_attrs and t.intermediate_values
+        ]
+
+    _wait_for(lambda: len(workers()) == 2)
+    pids = workers()
+    run.send_signal(signal.SIGKILL)
+    out, _ = run.communicate(timeout=30)
+    assert "starting 2 worker(s): 2 of 2 trials left" in out
+    _wait_for(lambda: not any(_alive(pid) for pid in pids), timeout=30)
+    study = optuna.load_study(study_name="w", storage=url)
+    assert not study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+    stopped = [t.user_attrs.get("stop_reason") for t in study.trials]
+    assert stopped == ["interrupted", "interrupted"]
