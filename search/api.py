@@ -177,7 +177,7 @@ class Study:
             _trial_arg(trial)
         _setup()
         with optuna_quiet():
-            return evaluate(self.storage, self.name, trial)
+            return evaluate(self.storage, self.name, trial, space=self.space)
 
     def export(
         self,

@@ -17,6 +17,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from hpsearch.errors import DataError, StorageError
 from hpsearch.queries import load
+from hpsearch.spaces import Space
 from hpsearch.store import EpochLog
 from hpsearch.tradeoff import analyse
 
@@ -107,14 +108,17 @@ def chosen_params(space_suggest: Any, trial: FrozenTrial) -> dict[str, Any]:
     return dict(space_suggest(optuna.trial.FixedTrial(trial.params, trial.number)))
 
 
-def evaluate(url: str, name: str, number: int | None = None) -> Evaluation:
+def evaluate(
+    url: str, name: str, number: int | None = None, space: Space | None = None
+) -> Evaluation:
     from hpsearch.runner import prepare_stored
     from hpsearch.trial import build, early_stopping, fit, score_key, scoring, settings_for
 
     study = load(url, name, write=True)  # writable: the test result goes to this store
     log = EpochLog(url)
     trial = chosen_trial(study, log, number)
-    prep = prepare_stored(study, url)  # the study's own space, from wherever it was found
+    # The study's own space, from wherever it was found (or given, checked against it).
+    prep = prepare_stored(study, url, space=space)
     cfg = prep.cfg
     params = chosen_params(prep.space.suggest, trial)
     data = prep.data_for(params)

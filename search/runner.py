@@ -234,16 +234,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def prepare_stored(study: optuna.Study, url: str, sampler_seed: int | None = None) -> Prepared:
+def prepare_stored(
+    study: optuna.Study, url: str, sampler_seed: int | None = None, space: Space | None = None
+) -> Prepared:
     """:func:`prepare` for a study in the store (worker, select, evaluate): its stored config,
     and its space loaded from the origin it recorded, from whatever folder this runs in. A
     space whose source has changed since the study was created is refused. ``sampler_seed``
-    is added to the study's seed."""
+    is added to the study's seed. ``space``: the study's space given as an object (the
+    notebook API), checked against the study's record like a resumed run's."""
     from hpsearch.queries import stored_config
 
     cfg = stored_config(study, url)
     seed = None if sampler_seed is None else cfg.seed + sampler_seed
-    return prepare(cfg, seed, stored_space(study, cfg.space))
+    if space is None:
+        return prepare(cfg, seed, stored_space(study, cfg.space))
+    prep = prepare(cfg, seed, space)
+    check_definition(study, prep)
+    return prep
 
 
 def join_study(url: str, name: str) -> tuple[Prepared, optuna.Study, Budget]:

@@ -40,6 +40,7 @@ def test_the_readme_notebook_example_runs_as_written(tmp_path: Path) -> None:
     assert len(trials) >= 4 and trials[0].startswith("0 COMPLETE")  # BASELINE is trial 0
     assert re.search(r"^\d+ epochs stored$", done.stdout, re.M)
     assert re.search(r"^pick: \d+ 0\.\d+( ± 0\.\d+)? \(1 runs?\)$", done.stdout, re.M)
+    assert re.search(r"^test accuracy: [01]\.?\d* of 500$", done.stdout, re.M)
     script = (tmp_path / "train_notebook.py").read_text()
     assert "def build_model(params, data):" in script and "GlobalAveragePooling1D" in script
     # The space lived in that process only: the CLI says so in one line.
