@@ -132,7 +132,7 @@ def _write(path: Path, text: str) -> Path:
         (
             "review,label\n" + "a,1\n" * 20,
             {},
-            "no column 'text' (dataset.text_column); columns found: review, label",
+            "no column 'text' (dataset.text_column); columns found: 'review', 'label'",
         ),
         ("text,label\n" + "a,1\nb,0\n" * 10, {"label_column": "stars"}, "no column 'stars'"),
         ("text,label\n" + "a,1\n" * 20, {}, "holds one class only ('1')"),

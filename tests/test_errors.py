@@ -224,7 +224,15 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         BASE + '[dataset]\nkind = "csv"\npath = "notext.csv"\n',
         ["run", "s.toml"],
         2,
-        "notext.csv: no column 'text' (dataset.text_column); columns found: review, label",
+        "notext.csv: no column 'text' (dataset.text_column); columns found: 'review', 'label'",
+    ),
+    (
+        "a column named twice in the header",
+        BASE + '[dataset]\nkind = "csv"\npath = "twice.csv"\n',
+        ["run", "s.toml"],
+        2,
+        "twice.csv: the header names column 'text' (dataset.text_column) 2 times; allowed: each "
+        "name once",
     ),
     (
         "the text column named as the label column",
@@ -422,6 +430,7 @@ def _inputs(folder: Path) -> None:
     (folder / "stars.csv").write_text("text,label\n" + "fine,5\n" * 20)
     (folder / "rare.csv").write_text("text,label\n" + "a,good\nb,bad\n" * 10 + "c,meh\n" * 2)
     (folder / "notext.csv").write_text("review,label\n" + "good,1\nbad,0\n" * 10)
+    (folder / "twice.csv").write_text("text,text,label\n" + "good,x,1\nbad,x,0\n" * 10)
     (folder / "notes.txt").write_text("not a database")
     (folder / "bad_suggest.py").write_text(BAD_SUGGEST)
     (folder / "bad_build.py").write_text(BAD_BUILD)

@@ -82,9 +82,15 @@ def read_csv(
             columns = reader.fieldnames or []
             for column, role in ((text_column, "text_column"), (label_column, "label_column")):
                 if column not in columns:
+                    found = ", ".join(map(repr, columns))  # quoted: a stray space shows
                     raise DataError(
                         f"{path}: no column {column!r} (dataset.{role}); columns found: "
-                        f"{', '.join(columns) if columns else 'none (empty file)'}"
+                        f"{found or 'none (empty file)'}"
+                    )
+                if columns.count(column) > 1:  # csv.DictReader would keep the last silently
+                    raise DataError(
+                        f"{path}: the header names column {column!r} (dataset.{role}) "
+                        f"{columns.count(column)} times; allowed: each name once"
                     )
             rows = [(r[text_column] or "", r[label_column]) for r in reader]
     except UnicodeDecodeError:
