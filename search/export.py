@@ -280,6 +280,7 @@ def engine_functions() -> list[Callable[..., Any]]:
         base.restrict_arrays,
         base.stratified_split,
         base.subsample,
+        base.number_of,
         base.class_order,
         base.shown,
         base.listed,

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hpsearch.data.base import class_labels
 from tests.conftest import imdb_csv, ratings_csv
 from tests.test_export import assert_prints_the_stored_epochs, run_script
 
@@ -163,3 +164,24 @@ def test_a_two_class_head_on_four_classes_is_one_line(cli, study_file, tmp_path:
     assert r.code == 2 and r.err.count("\n") == 1
     assert "build_model() outputs 1 value(s) per review but the data has 4 classes" in r.err
     assert "Dense(4, softmax)" in r.err and not (tmp_path / "hpsearch.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "classes", "ids"),
+    [
+        (["10", "2", "1"], ("1", "2", "10"), [2, 1, 0]),  # integers sort as numbers
+        (["10.0", "2.0", "1.0"], ("1", "2", "10"), [2, 1, 0]),  # as pandas writes them
+        (["1", "1.0", "2"], ("1", "2"), [0, 0, 1]),  # one number written two ways
+        (["0.5", "0.25", "1"], ("0.25", "0.5", "1"), [1, 0, 2]),
+        (["pos", "neg"], ("neg", "pos"), [1, 0]),  # negative = 0
+        (["b", "a", "1"], ("1", "a", "b"), [2, 1, 0]),  # not all numbers: as text
+    ],
+)
+def test_labels_that_are_numbers_are_ordered_and_merged_as_numbers(
+    values: list[str], classes: tuple[str, ...], ids: list[int]
+) -> None:
+    labels, names = class_labels(values * 2, "x.csv", "label")
+    assert names == classes and labels.tolist() == ids * 2
+    # A test file written the other way ("2" for "2.0") reads with the training classes.
+    test = [str(int(float(v))) if v.endswith(".0") else v for v in values]
+    assert class_labels(test, "t.csv", "label", names)[0].tolist() == ids

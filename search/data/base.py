@@ -169,18 +169,33 @@ BINARY_ALIASES = {"0": 0, "1": 1, "neg": 0, "pos": 1, "negative": 0, "positive":
 """Two-class labels accepted in any case; they keep ids 0/1 whatever their sort order."""
 
 
+def number_of(value: str) -> float | None:
+    """A label's value as a number ("2", "2.0", "-1", "0.5"), or None when it is not a finite
+    number."""
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if abs(number) < float("inf") else None  # not inf, not nan
+
+
 def class_order(values: list[str]) -> tuple[str, ...]:
     """The class names of a label column, in a stable order that depends only on the set of
-    values: 0/1 and neg/pos (any case) keep negative = 0; integers sort numerically (star
-    ratings 1 < 2 < 10); anything else sorts as text."""
+    values: 0/1 and neg/pos (any case) keep negative = 0; numbers sort as numbers (star
+    ratings 1 < 2 < 10), and one number written two ways is one class ("1" and "1.0": pandas
+    writes integer labels as floats), named as an integer where it is one; anything else sorts
+    as text."""
     names = sorted(set(values))
     ids = {BINARY_ALIASES.get(v.lower()) for v in names}
     if ids == {0, 1}:
         return tuple(min(v for v in names if BINARY_ALIASES[v.lower()] == i) for i in (0, 1))
-    try:
-        return tuple(str(n) for n in sorted({int(v) for v in names}))
-    except ValueError:
-        return tuple(names)
+    written: dict[float, str] = {}
+    for name in names:
+        number = number_of(name)
+        if number is None:
+            return tuple(names)
+        written.setdefault(number, name)
+    return tuple(str(int(n)) if n.is_integer() else written[n] for n in sorted(written))
 
 
 def class_labels(
@@ -202,17 +217,15 @@ def class_labels(
     if classes is None:
         classes = class_order(keys)
     index = {c: i for i, c in enumerate(classes)}
+    numbers = {number_of(c): i for i, c in enumerate(classes)}
     binary = len(classes) == 2 and {BINARY_ALIASES.get(c.lower()) for c in classes} == {0, 1}
     out = np.empty(len(keys), dtype="int32")
     for i, key in enumerate(keys):
         found = index.get(key)
         if found is None and binary:
             found = BINARY_ALIASES.get(key.lower())
-        if found is None:
-            try:
-                found = index.get(str(int(key)))
-            except ValueError:
-                found = None
+        if found is None and number_of(key) is not None:
+            found = numbers.get(number_of(key))
         if found is None:
             raise DataError(
                 f"{where}: label column {column!r} has value {shown(key)}, which is not a class of "
