@@ -28,7 +28,7 @@ from hpsearch.cli_read import best, dashboard, report, spaces, studies, tradeoff
 from hpsearch.cli_run import create, run, select, worker
 from hpsearch.cli_shared import debug_option, set_debug
 from hpsearch.errors import HpsearchError, HpsearchWarning
-from hpsearch.signals import INTERRUPTED
+from hpsearch.signals import INTERRUPTED, Interrupted
 from hpsearch.store import close_stores
 
 
@@ -87,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
         click.echo(f"hpsearch: error: {' '.join(message.split())}", err=True)
         return exc.exit_code
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (Interrupted, KeyboardInterrupt, click.exceptions.Abort) as exc:
+        if isinstance(exc, Interrupted) and sys.stderr.isatty():
+            click.echo(err=True)  # ends the terminal's ^C echo, as click does for its own
         click.echo("hpsearch: interrupted; the store is consistent, run again to resume", err=True)
         return INTERRUPTED
     except Exception as exc:  # the edge: no traceback escapes, whatever raised it

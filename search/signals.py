@@ -24,6 +24,12 @@ from types import FrameType
 INTERRUPTED = 130
 
 
+class Interrupted(Exception):  # noqa: N818 - an event, as KeyboardInterrupt is
+    """A run stopped by its first signal, after recording it. Not a KeyboardInterrupt, so
+    that click passes it to the CLI's edge untouched (click answers KeyboardInterrupt with a
+    blank line on stderr, which made the one-line message two when stderr is not a terminal)."""
+
+
 @contextmanager
 def interruptible() -> Iterator[None]:
     """Install the two-stage handler for the duration of a run (main thread only)."""
@@ -45,6 +51,8 @@ def interruptible() -> Iterator[None]:
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
+    except KeyboardInterrupt:
+        raise Interrupted from None
     finally:
         for s, h in previous.items():
             signal.signal(s, h)

@@ -141,7 +141,8 @@ def test_ctrl_c_records_interrupted_and_the_next_run_finishes(tmp_path: Path) ->
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=60)
     assert run.returncode == 130
-    assert err.strip() == "hpsearch: interrupted; the store is consistent, run again to resume"
+    # One line: no blank line before it (click's, for a terminal's ^C) when not a terminal.
+    assert err == "hpsearch: interrupted; the store is consistent, run again to resume\n"
     study = optuna.load_study(study_name="int", storage=url)
     failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
     assert len(failed) == 1 and failed[0].user_attrs["stop_reason"] == "interrupted"
