@@ -65,8 +65,14 @@ def macro_f1_of(matrix: np.ndarray) -> float:
     return float(f1.mean())
 
 
-def confusion_table(classes: tuple[str, ...], matrix: Any) -> str:
-    """Rows: true class; columns: predicted class."""
+def confusion_table(classes: tuple[str, ...], matrix: Any, limit: int = 20) -> str:
+    """Rows: true class; columns: predicted class. More than ``limit`` classes would not fit
+    a terminal (1,000 classes printed 6.9 MB): a line says where the matrix is instead."""
+    if len(classes) > limit:
+        return (
+            f"({len(classes)} classes: the confusion matrix is too wide to print; it is stored "
+            "with the test result, and macro F1 sums it up)"
+        )
     names = [str(c) for c in classes]
     width = max(6, *(len(n) for n in names), *(len(str(v)) for row in matrix for v in row))
     head = "true \\ predicted".ljust(width + 2) + " ".join(n.rjust(width) for n in names)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,12 @@ def optuna_figures(study: optuna.Study) -> list[tuple[str, go.Figure | str]]:
     out: list[tuple[str, go.Figure | str]] = []
     for title, make in plots:
         try:
-            out.append((title, make()))
+            # Optuna warns about small studies while drawing ("Some regimes for parameter
+            # ... have less than 2 trials"): the plot is still drawn, and the command's
+            # output stays the one line it promises.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                out.append((title, make()))
         except (ValueError, RuntimeError, ZeroDivisionError) as exc:
             out.append((title, f"not available: {exc}"))
     return out
@@ -160,7 +166,10 @@ def _summary(study: optuna.Study, t: Tradeoff, tests: dict[int, dict[str, Any]])
 
 
 def confusion_html(confusion: dict[str, Any]) -> str:
-    """A stored confusion matrix (``{"classes", "matrix"}``) as an HTML table; rows: true."""
+    """A stored confusion matrix (``{"classes", "matrix"}``) as an HTML table; rows: true.
+    Up to 50 classes; beyond, a note (a 1,000-class table is a million cells)."""
+    if len(confusion["classes"]) > 50:
+        return f"<p class='note'>{len(confusion['classes'])} classes: too many to tabulate.</p>"
     names = [html.escape(str(c)) for c in confusion["classes"]]
     head = "<tr><th>true \\ predicted</th>" + "".join(f"<th>{n}</th>" for n in names) + "</tr>"
     body = "".join(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hpsearch.data.base import class_labels
+from hpsearch.evaluate import confusion_table
 from tests.conftest import imdb_csv, ratings_csv
 from tests.test_export import assert_prints_the_stored_epochs, run_script
 
@@ -67,7 +69,10 @@ def test_a_four_class_study_runs_evaluates_and_exports(cli, study_file, tmp_path
     counts = [[int(v) for v in line.split()[1:]] for line in matrix_lines]
     assert [line.split()[0] for line in matrix_lines] == ["0", "1", "2", "3"]
     assert np.asarray(counts).sum(axis=1).tolist() == [250] * 4
-    assert cli("report", "stars", "-o", "report.html").code == 0
+    with warnings.catch_warnings(record=True) as caught:  # Optuna's, while drawing its plots
+        warnings.simplefilter("always")
+        assert cli("report", "stars", "-o", "report.html").code == 0
+    assert not [w for w in caught if "optuna" in w.filename], [str(w.message) for w in caught]
     assert "class='confusion'" in (tmp_path / "report.html").read_text()
 
     # The exported script trains the same 4-class model and saves it with its class names.
@@ -185,3 +190,10 @@ def test_labels_that_are_numbers_are_ordered_and_merged_as_numbers(
     # A test file written the other way ("2" for "2.0") reads with the training classes.
     test = [str(int(float(v))) if v.endswith(".0") else v for v in values]
     assert class_labels(test, "t.csv", "label", names)[0].tolist() == ids
+
+
+def test_a_confusion_matrix_too_wide_to_print_is_one_line() -> None:
+    classes = tuple(str(i) for i in range(21))
+    table = confusion_table(classes, [[0] * 21 for _ in range(21)])
+    assert table.count("\n") == 0 and "21 classes" in table
+    assert confusion_table(classes[:20], [[0] * 20] * 20).count("\n") == 20
