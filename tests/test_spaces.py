@@ -55,6 +55,8 @@ def test_contract_suggest_build_compile_one_batch(name: str, classes: int) -> No
         x = np.random.default_rng(0).integers(0, 50, size=(4, 12))
         logs = model.train_on_batch(x, np.array([0, 1, classes - 2, 1]), return_dict=True)
         assert np.isfinite(logs["loss"]) and 0.0 <= logs["macro_f1"] <= 1.0
+        # A review with no words (all padding: "", "!!!") gets a prediction, not NaN.
+        assert np.isfinite(model.predict_on_batch(np.zeros((1, 12), dtype="int64"))).all()
         # Two classes keep the tutorial's head and loss; more get softmax over k.
         assert model.output_shape == (None, 1 if classes == 2 else classes)
         assert model.loss == (
