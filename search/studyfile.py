@@ -116,7 +116,9 @@ def apply_overrides(
         dataset = DatasetConfig(**{**kept, "kind": kind, "path": str(p), "test_path": None})
     if maxlen is not None:
         dataset = dataclasses.replace(dataset, maxlen=maxlen)
-    cfg = dataclasses.replace(cfg, budget=budget, dataset=dataset, storage=storage or cfg.storage)
+    cfg = dataclasses.replace(
+        cfg, budget=budget, dataset=dataset, storage=cfg.storage if storage is None else storage
+    )
     cfg.check()
     return cfg
 

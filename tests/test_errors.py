@@ -227,6 +227,14 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         "notext.csv: no column 'text' (dataset.text_column); columns found: 'review', 'label'",
     ),
     (
+        "an empty --storage",
+        BASE + TINY,
+        ["run", "s.toml", "--storage", ""],
+        2,
+        "s.toml: storage = '' is not a database URL; allowed: e.g. 'sqlite:///hpsearch.db' or "
+        "'postgresql+psycopg://user@host/db'",
+    ),
+    (
         "a column named twice in the header",
         BASE + '[dataset]\nkind = "csv"\npath = "twice.csv"\n',
         ["run", "s.toml"],
