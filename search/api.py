@@ -161,6 +161,7 @@ class Study:
             isinstance(max_gap, bool) or not isinstance(max_gap, int | float)
         ):
             raise ConfigError(f"max_gap = {max_gap!r} is not a number; allowed: a float >= 0")
+        _flag("include_pruned", include_pruned)
         return analyse(
             self.optuna,
             Store.open(self.storage).epochs,
@@ -194,6 +195,9 @@ class Study:
 
         if trial is not None:
             _trial_arg(trial)
+        if not isinstance(path, str | os.PathLike) or not str(path):
+            raise ConfigError(f"path = {path!r} is not a file path; allowed: a str or Path")
+        _flag("force", force)
         with optuna_quiet():
             written, _ = export(
                 self.storage,
@@ -206,6 +210,26 @@ class Study:
                 ensemble=ensemble,
             )
         return written
+
+
+def _flag(name: str, value: Any) -> None:
+    """A yes/no argument must be a bool: ``"no"`` is a non-empty string, so true."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} = {value!r} is not a bool; allowed: True or False")
+
+
+def _reporter_arg(reporter: Any) -> None:
+    """A reporter has the four methods the runner calls (before anything is written)."""
+    missing = [
+        m
+        for m in ("start", "epoch", "trial_done", "stop")
+        if not callable(getattr(reporter, m, None))
+    ]
+    if reporter is not None and missing:
+        raise ConfigError(
+            f"reporter = {reporter!r} lacks {', '.join(missing)}; allowed: None, or an object "
+            "with start/epoch/trial_done/stop (hpsearch.progress.RichReporter, say)"
+        )
 
 
 def _trial_arg(trial: Any) -> None:
@@ -239,6 +263,8 @@ def run(
     ``suggest``/``build_model``/``BASELINE``. ``reporter`` receives progress (see
     :class:`hpsearch.runner.Reporter`; silent by default).
     """
+    _flag("select", select)
+    _reporter_arg(reporter)
     chosen = None
     if space is not None:
         chosen = space_of(space)

@@ -77,6 +77,11 @@ def test_a_stored_study_reads_as_typed_records(cli, study_file) -> None:
     for call in (lambda: study.epochs(as_text), lambda: study.export("x.py", trial=as_text)):
         with pytest.raises(hpsearch.ConfigError, match="trial = '0' is not a trial number"):
             call()
+    none: Any = None
+    with pytest.raises(hpsearch.ConfigError, match="path = None is not a file path"):
+        study.export(none)  # was a TypeError
+    with pytest.raises(hpsearch.ConfigError, match="include_pruned = 'x' is not a bool"):
+        study.tradeoff(include_pruned=as_text.replace("0", "x"))
     assert not Path("x.py").exists()
 
 
@@ -105,6 +110,12 @@ def test_errors_are_the_cli_one_liners_raised(tmp_path: Path) -> None:
         hpsearch.load_config({"name": "x", "space": "pooled"}, trials=3)
     with pytest.raises(hpsearch.SpaceError, match="has no build_model"):
         hpsearch.run({"name": "x"}, space={"suggest": lambda t: {}, "BASELINE": {}})
+    # Arguments of the wrong kind are refused before anything is written.
+    good = {"name": "x", "space": "pooled", "storage": f"sqlite:///{tmp_path / 'none.db'}"}
+    with pytest.raises(hpsearch.ConfigError, match="reporter = 1 lacks start, epoch"):
+        hpsearch.run(good, reporter=1)  # type: ignore[arg-type]
+    with pytest.raises(hpsearch.ConfigError, match="select = 'no' is not a bool"):
+        hpsearch.run(good, select="no")  # type: ignore[arg-type]
     with pytest.raises(hpsearch.StorageError):
         hpsearch.open_study("nope", f"sqlite:///{tmp_path / 'none.db'}")
     assert not (tmp_path / "none.db").exists() and not Path("hpsearch.db").exists()
