@@ -380,7 +380,7 @@ def _publisher(store: Store, finished: int = 0) -> Publisher:
 def _objective(
     prep: Prepared, store: Store, budget: Budget, reporter: Reporter
 ) -> Callable[[optuna.Trial], float | tuple[float, float]]:
-    from hpsearch.trial import run_trial, settings_for  # imports TensorFlow
+    from hpsearch.trial import WORKER, run_trial, settings_for  # imports TensorFlow
 
     cfg = prep.cfg
     log: EpochLog = store.epochs
@@ -388,6 +388,10 @@ def _objective(
     gap_key = f"gap_{cfg.tradeoff.gap}"
 
     def objective(trial: optuna.Trial) -> float | tuple[float, float]:
+        # First, before the space and the data (vectorizing can take seconds): a run killed
+        # from here on leaves a trial that names its process, so the next run on this
+        # machine reclaims it at once (reclaim_dead) instead of after the heartbeat's grace.
+        trial.set_user_attr("worker", WORKER)
         try:
             params = check_params(
                 prep.space, call_suggest(prep.space, RangedTrial(trial, cfg.ranges))

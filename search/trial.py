@@ -312,7 +312,6 @@ def run_trial(
     started = time.perf_counter()
     seed = trial_seed(settings.study_seed, trial.number)
     trial.set_user_attr("seed", seed)
-    trial.set_user_attr("worker", WORKER)
     model = build(params, space, data, seed, settings.monitor)
     trial.set_user_attr("params_count", int(model.count_params()))
     trial.set_user_attr("threads", thread_settings())
