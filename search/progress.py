@@ -32,6 +32,7 @@ class RichReporter:
         self.best = "-"
         self._best: optuna.trial.FrozenTrial | None = None
         self._trial = -1
+        self._last = ""
 
     def start(self, study: optuna.Study, total: int, done: int) -> None:
         self.progress.update(self.task, total=total, completed=done, description=study.study_name)
@@ -42,10 +43,11 @@ class RichReporter:
     def epoch(self, trial_number: int, epoch: int, logs: dict[str, float]) -> None:
         value = logs.get(self.metric)
         shown = "-" if value is None else f"{value:.4f}"
-        self.progress.update(
-            self.task,
-            status=f"trial {trial_number} epoch {epoch} {self.metric} {shown} | best {self.best}",
-        )
+        self._last = f"trial {trial_number} epoch {epoch} {self.metric} {shown}"
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.progress.update(self.task, status=f"{self._last} | best {self.best}")
 
     def trial_done(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         self.progress.advance(self.task)
@@ -55,6 +57,7 @@ class RichReporter:
             if best is None or sign * trial.values[0] < sign * best.values[0]:
                 self._best = trial
                 self._show_best()
+                self._refresh()  # the last trial's best shows on the final line too
         reason = trial.user_attrs.get("stop_reason", trial.state.name.lower())
         value = "-" if not trial.values else f"{trial.values[0]:.4f}"
         self.console.print(
