@@ -32,6 +32,7 @@ from hpsearch.errors import (
     StorageError,
     TrialDiverged,
 )
+from hpsearch.knobs import DATA_KNOBS
 from hpsearch.records import StopReason
 from hpsearch.spaces import (
     RangedTrial,
@@ -105,11 +106,23 @@ class Prepared:
         return self._views[key]
 
     @property
+    def baseline(self) -> dict[str, Any]:
+        """The space's BASELINE, at the vocabulary size and length the study file's
+        ``[dataset]`` pins (see :func:`hpsearch.setting.pin`): the tutorial's model and
+        training settings on the data the study is about."""
+        pinned = {
+            knob: getattr(self.cfg.dataset, knob)
+            for knob in DATA_KNOBS
+            if knob in self.space.baseline and getattr(self.cfg.dataset, knob) is not None
+        }
+        return {**self.space.baseline, **pinned}
+
+    @property
     def baseline_note(self) -> str | None:
         """Why the tutorial's baseline will not be trial 0, or None when it will."""
         if not self.cfg.baseline:
             return "baseline off in the study file"
-        outside = outside_ranges(self.space.baseline, self.cfg.ranges)
+        outside = outside_ranges(self.baseline, self.cfg.ranges)
         if outside:
             return f"baseline not enqueued: [ranges] exclude {', '.join(outside)}"
         return None
@@ -504,7 +517,7 @@ def _tag(study: optuna.Study, prep: Prepared) -> None:
         space_fingerprint=prep.space.fingerprint,
     ).write(study)
     if prep.baseline_note is None:
-        study.enqueue_trial(prep.space.baseline, user_attrs={"baseline": True})
+        study.enqueue_trial(prep.baseline, user_attrs={"baseline": True})
 
 
 def _record_origin(study: optuna.Study, space: Space) -> None:

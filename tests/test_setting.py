@@ -129,6 +129,10 @@ def test_a_study_file_value_pins_a_searched_knob(tmp_path: Path) -> None:
         ConfigError, match=r"dataset\.maxlen = 100 fixes what ranges\.maxlen narrows"
     ):
         setting.pin(both, space)
+    # The baseline is still trial 0: the tutorial's settings at the pinned size.
+    pinned = prepare(load_study_file(path))
+    assert pinned.baseline_note is None
+    assert pinned.baseline == {**space.baseline, "num_words": 1200, "maxlen": 100}
     # A space that does not search them uses the dataset's values, as before.
     lstm = load_space("lstm_dropout")
     assert setting.searched(lstm, {}) == {}
