@@ -28,7 +28,7 @@ from optuna.trial import TrialState
 
 from hpsearch import setting
 from hpsearch.carry import carried
-from hpsearch.config import StudyConfig
+from hpsearch.config import KIND_KEYS, KIND_ONLY_KEYS, StudyConfig
 from hpsearch.errors import ConfigError, StorageError
 from hpsearch.evaluate import chosen_params, chosen_trial
 from hpsearch.outputs import check_output
@@ -324,7 +324,11 @@ def export_config(
     # The arrays are vectorized at the study's largest setting, then cut to the trial's.
     # Filled: a study file that leaves the size to the tutorial's default has None there.
     vectorized = setting.ceiling(cfg, space).dataset.filled()
-    dataset = {k: v for k, v in dataclasses.asdict(vectorized).items() if v is not None}
+    # Only the settings of its kind (a CSV dataset has no synthetic `samples`).
+    unused = KIND_ONLY_KEYS - KIND_KEYS[vectorized.kind]
+    dataset = {
+        k: v for k, v in dataclasses.asdict(vectorized).items() if v is not None and k not in unused
+    }
     words, length = setting.of(params)
     ceiling_words, ceiling_length = vectorized.size()
     runs = stored_runs(study, trial, url)

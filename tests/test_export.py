@@ -113,6 +113,7 @@ def test_exported_script_reproduces_the_trial_and_saves_a_text_model(
     config = json.loads((tmp_path / "best.json").read_text())
     assert config["study"] == "ex" and config["space"] == "lstm_dropout"
     assert config["dataset"]["path"] == os.path.abspath(train) and config["study_seed"] == 4
+    assert "samples" not in config["dataset"]  # the synthetic kind's setting, not a CSV's
     assert set(config["versions"]) >= {"keras", "tensorflow", "optuna"}
     assert config["params"]["optimizer"] in ("adam", "rmsprop", "nadam", "sgd")
 
