@@ -364,7 +364,8 @@ def export_config(
             "max_epochs": cfg.budget.max_epochs,
             "penalty": [cfg.tradeoff.gap, cfg.tradeoff.limit()] if cfg.tradeoff.penalize else None,
         },
-        "output": re.sub(r"[^A-Za-z0-9_.-]", "_", f"{study.study_name}-trial{trial.number}")
+        # Letters of any script stay (\w); path separators, spaces, quotes and the like go.
+        "output": re.sub(r"[^\w.-]", "_", f"{study.study_name}-trial{trial.number}")
         + ".keras",
         "versions": {p: _version(p) for p in ("keras", "tensorflow", "optuna", "hpsearch")},
     }

@@ -315,3 +315,9 @@ def test_directory_with_named_class_folders(tmp_path: Path) -> None:
     (root / "test" / "music" / "0.txt").write_text("a song", encoding="utf-8")
     with pytest.raises(DataError, match="subfolder 'music' is not a class"):
         load_dataset(DatasetConfig(kind="directory", path=str(root), maxlen=5), seed=0)
+
+
+def test_a_folder_of_csv_files_given_as_a_folder_dataset_says_so(tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_text("text,label\n")
+    with pytest.raises(DataError, match=r"holds train.csv: give a CSV file itself"):
+        text_module.read_folder(tmp_path / "train")

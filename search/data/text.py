@@ -108,7 +108,13 @@ def read_folder(folder: Path, classes: tuple[str, ...] | None = None) -> Reviews
     ``neg``/``pos``; its unlabelled ``unsup`` is skipped). Class order: see ``class_order``.
     With ``classes`` (a test folder), a subfolder outside them is one DataError line."""
     if not folder.is_dir():
-        raise DataError(f"{folder}: missing; allowed: a folder with one subfolder per class")
+        csvs = sorted(p.name for p in folder.parent.glob("*.csv")) if folder.parent.is_dir() else []
+        hint = (
+            f" ({folder.parent} holds {', '.join(csvs[:3])}: give a CSV file itself)"
+            if csvs
+            else ""
+        )
+        raise DataError(f"{folder}: missing; allowed: a folder with one subfolder per class{hint}")
     found = sorted(d.name for d in folder.iterdir() if d.is_dir() and d.name != UNLABELLED)
     found = [name for name in found if any((folder / name).glob("*.txt"))]
     if classes is None:
