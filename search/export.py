@@ -365,8 +365,7 @@ def export_config(
             "penalty": [cfg.tradeoff.gap, cfg.tradeoff.limit()] if cfg.tradeoff.penalize else None,
         },
         # Letters of any script stay (\w); path separators, spaces, quotes and the like go.
-        "output": re.sub(r"[^\w.-]", "_", f"{study.study_name}-trial{trial.number}")
-        + ".keras",
+        "output": re.sub(r"[^\w.-]", "_", f"{study.study_name}-trial{trial.number}") + ".keras",
         "versions": {p: _version(p) for p in ("keras", "tensorflow", "optuna", "hpsearch")},
     }
 
