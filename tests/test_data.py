@@ -237,7 +237,7 @@ def test_a_local_imdb_npz_is_read_as_keras_reads_it(tmp_path: Path) -> None:
 def test_run_with_data_pointing_at_a_local_imdb_npz_trains(cli, study_file, tmp_path: Path) -> None:
     path = tmp_path / "imdb.npz"
     _imdb_npz(path, 200, 60)
-    r = cli("run", str(study_file()), "--data", str(path), "--trials", "2")
+    r = cli("run", str(study_file()), "--data", str(path), "--trials", "2", "--max-epochs", "1")
     assert r.code == 0, r.err
     assert "keras.datasets.imdb" in r.out
     import optuna

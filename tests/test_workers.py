@@ -153,7 +153,11 @@ def test_ctrl_c_records_interrupted_and_the_next_run_finishes(tmp_path: Path) ->
     assert states(url, "int") == {"COMPLETE": 2, "FAIL": 1}
 
 
-def test_two_workers_finish_a_shared_study(storage: str, tmp_path: Path) -> None:
+def test_two_workers_finish_a_shared_study_on_postgresql(tmp_path: Path) -> None:
+    """`run --workers` on the many-machine store (on SQLite, the four-worker race above)."""
+    if not PG_URL:
+        pytest.skip("HPSEARCH_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)")
+    storage = PG_URL
     name = f"pair-{uuid.uuid4().hex[:8]}"
     (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=6, max_epochs=1))
     run = hpsearch("run", "s.toml", "--workers", "2", cwd=tmp_path)
