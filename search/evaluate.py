@@ -67,11 +67,12 @@ def macro_f1_of(matrix: np.ndarray) -> float:
 
 def confusion_table(classes: tuple[str, ...], matrix: Any, limit: int = 20) -> str:
     """Rows: true class; columns: predicted class. More than ``limit`` classes would not fit
-    a terminal (1,000 classes printed 6.9 MB): a line says where the matrix is instead."""
+    a terminal (1,000 classes printed 6.9 MB): one line says so instead (the exported script
+    prints it too; ``hpsearch evaluate`` also stores the matrix with the test result)."""
     if len(classes) > limit:
         return (
-            f"({len(classes)} classes: the confusion matrix is too wide to print; it is stored "
-            "with the test result, and macro F1 sums it up)"
+            f"({len(classes)} classes: the confusion matrix is too wide to print; macro F1 "
+            "sums it up)"
         )
     names = [str(c) for c in classes]
     width = max(6, *(len(n) for n in names), *(len(str(v)) for row in matrix for v in row))
