@@ -4,8 +4,8 @@ Builds stores like a long study leaves them (Optuna trials made with ``create_tr
 ``add_trials``, carrying the user attributes a trial writes; every epoch's row in
 ``hpsearch_epochs``; each trial's dashboard note; the study's note and tradeoff figure), with
 100, 1,000 and 10,000 trials. Then, for each, a fresh process joins the study as a worker does
-and runs trials through the runner's own loop (:func:`hpsearch.runner.trial_loop`: the budget's
-claim, Optuna's ask/tell and heartbeat, the epoch rows, the trial's note, the dashboard's
+and runs trials through the runner's own loop (:func:`hpsearch.engine.runner.trial_loop`: the
+budget's claim, Optuna's ask/tell and heartbeat, the epoch rows, the trial's note, the dashboard's
 redraws on their schedule), with the training replaced by the writes a trial makes around
 ``fit`` (its user attributes and one row per epoch), so what is timed is everything but
 ``fit``. Random sampler, no pruner: their own cost is the search's, not bookkeeping.
@@ -67,7 +67,7 @@ def epoch_logs(rng: random.Random, epoch: int) -> dict[str, float]:
 
 
 def trial_attrs(seed: int, rows: list[dict[str, float]]) -> dict[str, Any]:
-    """The user attributes :func:`hpsearch.trial.run_trial` leaves on a trial."""
+    """The user attributes :func:`hpsearch.engine.trial.run_trial` leaves on a trial."""
     best = max(range(len(rows)), key=lambda i: rows[i]["val_accuracy"])
     r = rows[best]
     return {
@@ -110,9 +110,9 @@ def build(folder: Path, sizes: list[int]) -> dict[int, Path]:
         p.unlink()
     import optuna
 
-    from hpsearch.dashboard import publish, save_trial_note, trial_note
-    from hpsearch.store import EPOCHS as EPOCH_TABLE
-    from hpsearch.store import Store
+    from hpsearch.output.dashboard import publish, save_trial_note, trial_note
+    from hpsearch.store.database import Store
+    from hpsearch.store.schema import EPOCHS as EPOCH_TABLE
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     work = folder / "growing.db"
@@ -170,14 +170,14 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     loop, then one redraw; returns the timings."""
     import optuna
 
-    from hpsearch.budget import StaleTrial
-    from hpsearch.runner import SilentReporter, trial_loop
-    from hpsearch.store import Heartbeat, Store, close_stores
+    from hpsearch.engine.runner import SilentReporter, trial_loop
+    from hpsearch.output.dashboard import Publisher
+    from hpsearch.store.database import Heartbeat, StaleTrial, Store, close_stores
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     url = f"sqlite:///{spec['path']}"
     opened = time.perf_counter()
-    # As hpsearch.runner.open_study opens a worker's store.
+    # As hpsearch.engine.runner.open_study opens a worker's store.
     store = Store.open(url, write=True, heartbeat=Heartbeat(10, 30, StaleTrial(1)))
     study = optuna.load_study(
         study_name=STUDY,
@@ -187,7 +187,8 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     )
     budget = store.budget(STUDY)
     budget.set_total(10_000_000, claimed=0)
-    loop, publisher = trial_loop(store, study, budget, SilentReporter())
+    loop, publisher = trial_loop(store, study, budget, SilentReporter(), Publisher)
+    assert isinstance(publisher, Publisher)
     open_seconds = time.perf_counter() - opened
     rng = random.Random(1)
     epochs = store.epochs

@@ -1,15 +1,15 @@
 """hpsearch against KerasTuner and plain Keras, side by side on the real IMDB sample.
 
 Every contender searches the same space (a space module's own ``suggest()``; KerasTuner runs it
-through :mod:`hpsearch.kt_bridge`) on the same split (validation carved from ``train.csv``) with
-the same budget in training epochs, counted epoch by epoch across all of its trials. Each reports
-its best validation accuracy, the test accuracy of its picked configuration (the best completed
-trial, retrained once with the run's seed, measured once on ``test.csv``), epochs spent, wall
-time, and the epochs it needed to first beat the article's baseline. The overhead section sets
-one hpsearch trial's epoch time against a plain ``model.fit`` of the same model on the same
-arrays, measured side by side in the same run.
+through :mod:`hpsearch.integrations.keras_tuner`) on the same split (validation carved from
+``train.csv``) with the same budget in training epochs, counted epoch by epoch across all of its
+trials. Each reports its best validation accuracy, the test accuracy of its picked configuration
+(the best completed trial, retrained once with the run's seed, measured once on ``test.csv``),
+epochs spent, wall time, and the epochs it needed to first beat the article's baseline. The
+overhead section sets one hpsearch trial's epoch time against a plain ``model.fit`` of the same
+model on the same arrays, measured side by side in the same run.
 
-    python benchmarks/compare.py                  # the full run (README table)
+    python benchmarks/compare.py                  # the full run (docs/benchmarks.md)
     python benchmarks/compare.py --only "re-evaluation"   # rerun some, keep the others
     python benchmarks/compare.py --smoke          # a seconds-scale run: the harness works
 
@@ -40,15 +40,15 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
+from hpsearch.engine.quiet import quiet_tensorflow  # noqa: E402
+from hpsearch.engine.threads import use_threads  # noqa: E402
 from hpsearch.errors import MissingExtraError  # noqa: E402
-from hpsearch.quiet import quiet_tensorflow  # noqa: E402
-from hpsearch.threads import use_threads  # noqa: E402
 
 use_threads()  # as `hpsearch run` does
 quiet_tensorflow()
 
 try:  # KerasTuner comes with hpsearch's kt extra; without it, one line says so
-    import hpsearch.kt_bridge  # noqa: F401
+    import hpsearch.integrations.keras_tuner  # noqa: F401
 except MissingExtraError as _missing:
     sys.exit(f"compare.py: error: {_missing}")
 
@@ -56,7 +56,7 @@ import keras  # noqa: E402
 import keras_tuner  # noqa: E402
 import optuna  # noqa: E402
 
-from hpsearch import setting  # noqa: E402
+from hpsearch.commands import search  # noqa: E402
 from hpsearch.config import (  # noqa: E402
     BudgetConfig,
     DatasetConfig,
@@ -67,15 +67,17 @@ from hpsearch.config import (  # noqa: E402
     TradeoffConfig,
 )
 from hpsearch.data import Dataset, load_dataset  # noqa: E402
-from hpsearch.evaluate import chosen_params  # noqa: E402
-from hpsearch.kt_bridge import SpaceHyperModel, keras_tuner_study  # noqa: E402
-from hpsearch.queries import best_trial  # noqa: E402
-from hpsearch.reevaluate import reevaluate  # noqa: E402
-from hpsearch.runner import prepare, run_study  # noqa: E402
-from hpsearch.spaces import Space, load_space  # noqa: E402
-from hpsearch.store import EpochLog  # noqa: E402
-from hpsearch.tradeoff import analyse  # noqa: E402
-from hpsearch.trial import build, early_stopping, fit, settings_for, train_eval  # noqa: E402
+from hpsearch.engine import setting  # noqa: E402
+from hpsearch.engine.runner import prepare  # noqa: E402
+from hpsearch.engine.spaces import Space, load_space  # noqa: E402
+from hpsearch.engine.trial import build, settings_for  # noqa: E402
+from hpsearch.integrations.keras_tuner import SpaceHyperModel, keras_tuner_study  # noqa: E402
+from hpsearch.pick.evaluate import chosen_params  # noqa: E402
+from hpsearch.pick.reevaluate import reevaluate  # noqa: E402
+from hpsearch.pick.tradeoff import analyse  # noqa: E402
+from hpsearch.portable.training import early_stopping, fit, train_eval  # noqa: E402
+from hpsearch.store.database import EpochLog  # noqa: E402
+from hpsearch.store.queries import best_trial  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -302,7 +304,7 @@ def run_hpsearch(
     started = time.perf_counter()
     prep = prepare(cfg)
     with contextlib.suppress(BudgetSpent):
-        run_study(prep, LedgerReporter(ledger))
+        search(prep, LedgerReporter(ledger))
     study = optuna.load_study(study_name=cfg.name, storage=cfg.storage)
     for cut in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         trial = optuna.Trial(study, cut._trial_id)  # the trial the budget cut short
@@ -481,7 +483,7 @@ def overhead(
                 continue
             name = f"overhead-{repeat}"
             reporter = ClockReporter()
-            run_study(prepare(cfg.replace(name=name)), reporter)
+            search(prepare(cfg.replace(name=name)), reporter)
             hp_runs.append(statistics.median(reporter.clock.cycles()))
             secs = [r["seconds"] for r in EpochLog(cfg.storage).history(name)]
             trial = optuna.load_study(study_name=name, storage=cfg.storage).trials[0]
@@ -721,7 +723,7 @@ def forget(storage: str, name: str) -> None:
     rows, and hpsearch's own tables beside them (Optuna's delete_study knows only its own)."""
     import sqlalchemy as sa
 
-    from hpsearch.store import EPOCHS, SELECTION, TEST_RESULTS
+    from hpsearch.store.schema import EPOCHS, SELECTION, TEST_RESULTS
 
     with contextlib.suppress(KeyError):
         optuna.delete_study(study_name=name, storage=storage)

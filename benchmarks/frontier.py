@@ -13,7 +13,7 @@ mean validation accuracy among settings whose mean gap is within it, and how muc
 training reviews add at that setting (trained on 2,400 of each fold's 3,200), a rough guide to
 what a refit on all 4,000 reviews gains. test.csv is never read.
 
-    python benchmarks/frontier.py            # README numbers (about 11 minutes on 2 cores)
+    python benchmarks/frontier.py            # docs/studies.md (about 11 minutes on 2 cores)
     python benchmarks/frontier.py --smoke    # seconds: the harness works
 
 Results: ``benchmarks/results/frontier.json`` and ``frontier.md``.

@@ -1,13 +1,13 @@
 """What optimizing macro F1 costs: per-epoch time with and without the MacroF1 metric.
 
-A study whose objective is ``val_macro_f1`` compiles :class:`hpsearch.trial.MacroF1` beside
+A study whose objective is ``val_macro_f1`` compiles :class:`hpsearch.portable.MacroF1` beside
 accuracy (see ``compile_model``); every other study does not. This trains the same model (the
 ``bag_of_words`` space's BASELINE on the 4-class ratings sample, or the synthetic data with
 --smoke or without the sample) both ways, side by side in one process, alternating which goes
 first, and prints the ratio of median epoch times (epochs after the first, which includes
 tracing). The same engine ``build()``/``fit()`` and inference-mode callback as a trial.
 
-    python benchmarks/macro_f1.py            # README numbers (a few minutes on 2 cores)
+    python benchmarks/macro_f1.py            # docs/studies.md numbers (a few minutes on 2 cores)
     python benchmarks/macro_f1.py --smoke    # seconds: the harness works
 
 Results: ``benchmarks/results/macro_f1.json`` and ``macro_f1.md``.
@@ -31,15 +31,16 @@ RATINGS = REPO.parent / "shared" / "data" / "imdb-ratings" / "train.csv"
 
 
 def measure(rounds: int, epochs: int, smoke: bool) -> dict[str, Any]:
-    from hpsearch.quiet import quiet_tensorflow
+    from hpsearch.engine.quiet import quiet_tensorflow
 
     quiet_tensorflow()
     import keras
 
     from hpsearch.config import BudgetConfig, DatasetConfig, EarlyStoppingConfig, StudyConfig
     from hpsearch.data import load_dataset
-    from hpsearch.spaces import load_space
-    from hpsearch.trial import build, fit, settings_for, train_eval
+    from hpsearch.engine.spaces import load_space
+    from hpsearch.engine.trial import build, settings_for
+    from hpsearch.portable.training import fit, train_eval
 
     if smoke or not RATINGS.is_file():
         dataset = DatasetConfig(kind="synthetic", samples=200, num_words=1000, maxlen=50)

@@ -4,11 +4,11 @@ Every configuration trains the article's baseline (a space's ``BASELINE``) throu
 engine's own ``build()`` and ``fit()``, in fresh processes started the way ``hpsearch run``
 and ``hpsearch run --workers N`` start them, on the real IMDB sample. "Before" is how the
 engine ran as of commit 414ae4f: TensorFlow's default thread pools for one worker, one
-inter-op thread per worker for several. "After" is :func:`hpsearch.threads.thread_env`, what
+inter-op thread per worker for several. "After" is :func:`hpsearch.engine.threads.thread_env`, what
 ``hpsearch run`` and its workers use now.
 Rounds alternate which setting goes first; the machine's noise shows as the spread.
 
-    python benchmarks/speed.py               # README numbers (about 10 minutes on 2 cores)
+    python benchmarks/speed.py               # docs/benchmarks.md (about 10 minutes on 2 cores)
     python benchmarks/speed.py --smoke       # seconds: the harness works
 
 Results: ``benchmarks/results/speed.json`` and ``speed.md``.
@@ -32,15 +32,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:
     """Train ``spec['models']`` fresh baseline models; time each epoch and each whole trial."""
-    from hpsearch.quiet import quiet_tensorflow
+    from hpsearch.engine.quiet import quiet_tensorflow
 
     quiet_tensorflow()
     import keras
 
     from hpsearch.config import BudgetConfig, DatasetConfig, EarlyStoppingConfig, StudyConfig
     from hpsearch.data import load_dataset
-    from hpsearch.spaces import load_space
-    from hpsearch.trial import build, fit, settings_for
+    from hpsearch.engine.spaces import load_space
+    from hpsearch.engine.trial import build, settings_for
+    from hpsearch.portable.training import fit
 
     started = time.perf_counter()
     cfg = StudyConfig(
@@ -108,7 +109,7 @@ def measure(spec: dict[str, Any], envs: list[dict[str, str]]) -> dict[str, float
 
 def before_env(n_workers: int) -> dict[str, str]:
     """The thread settings as of commit 414ae4f (TensorFlow's defaults for one worker)."""
-    from hpsearch.threads import cores
+    from hpsearch.engine.threads import cores
 
     if n_workers == 1:
         return {}
@@ -117,7 +118,7 @@ def before_env(n_workers: int) -> dict[str, str]:
 
 
 def after_env(n_workers: int) -> dict[str, str]:
-    from hpsearch.threads import thread_env
+    from hpsearch.engine.threads import thread_env
 
     return thread_env(n_workers)
 

@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument("--smoke", action="store_true", help="an untrained model: seconds")
     args = parser.parse_args()
-    from hpsearch.quiet import quiet_tensorflow
+    from hpsearch.engine.quiet import quiet_tensorflow
 
     quiet_tensorflow()
     texts, labels = unseen_reviews(args.imdb, args.ratings)

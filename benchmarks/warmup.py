@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from hpsearch.queries import load
-from hpsearch.store import EpochLog
-from hpsearch.tradeoff import gap_of
+from hpsearch.pick.candidates import gap_of
+from hpsearch.store.database import EpochLog
+from hpsearch.store.queries import load
 
 
 def ranks(values: list[float]) -> list[float]:

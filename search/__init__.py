@@ -10,12 +10,18 @@ The public API (see :mod:`hpsearch.api`)::
 
 Importing it is cheap: the API's names load on first use, and TensorFlow only when a trial
 runs or a space module is imported. Errors derive from :class:`HpsearchError`.
+
+The package's folders, bottom layer first (imports only run downward; ``docs/architecture.md``):
+:mod:`~hpsearch.errors`, :mod:`~hpsearch.records`, :mod:`~hpsearch.portable`,
+:mod:`~hpsearch.knobs` -> ``config/`` -> ``store/``, ``data/`` -> ``engine/`` -> ``pick/`` ->
+``output/``, ``integrations/`` -> :mod:`~hpsearch.commands` -> :mod:`~hpsearch.api`, ``cli/``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hpsearch import legacy
 from hpsearch.errors import (
     ConfigError,
     DataError,
@@ -26,6 +32,8 @@ from hpsearch.errors import (
 )
 
 __version__ = "0.1.0"
+
+legacy.install()  # hpsearch.runner, hpsearch.kt_bridge, ...: the flat layout's paths still import
 
 if TYPE_CHECKING:
     from hpsearch.api import Study, list_spaces, load_config, open_study, run, space_of

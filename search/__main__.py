@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hpsearch.cli import entry_point
+from hpsearch.cli.main import entry_point
 
 if __name__ == "__main__":
     entry_point()

@@ -27,18 +27,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpsearch.config import StudyConfig
+from hpsearch.config.studyfile import apply_overrides, load_study_file
+from hpsearch.engine.quiet import optuna_quiet
 from hpsearch.errors import ConfigError
-from hpsearch.quiet import optuna_quiet
 from hpsearch.records import EpochRecord, TrialSummary
-from hpsearch.studyfile import apply_overrides, load_study_file
 
 if TYPE_CHECKING:
     import optuna
 
-    from hpsearch.evaluate import Evaluation
-    from hpsearch.runner import Reporter
-    from hpsearch.spaces import Space
-    from hpsearch.tradeoff import Tradeoff
+    from hpsearch.engine.runner import Reporter
+    from hpsearch.engine.spaces import Space
+    from hpsearch.pick.evaluate import Evaluation
+    from hpsearch.pick.tradeoff import Tradeoff
 
 DEFAULT_STORAGE = "sqlite:///hpsearch.db"
 OBJECT_PREFIX = "<object "
@@ -70,17 +70,17 @@ def load_config(source: StudySource, **overrides: Any) -> StudyConfig:
 
 
 def space_of(obj: Any, name: str | None = None) -> Space:
-    """A :class:`~hpsearch.spaces.Space` from a name/path string, or from any object with
+    """A :class:`~hpsearch.engine.spaces.Space` from a name/path string, or from any object with
     ``suggest``, ``build_model`` and ``BASELINE``: a module, a class, a namespace, or a dict
     of the three."""
-    from hpsearch.spaces import _checked, load_space
+    from hpsearch.engine.spaces import checked, load_space
 
     _setup()  # before a space module's `import keras` starts TensorFlow
     if isinstance(obj, str | os.PathLike):
         return load_space(os.fspath(obj))
     file = getattr(obj, "__file__", None) if isinstance(obj, types.ModuleType) else None
     if file:  # a module with a file: found again from its path by every command and worker
-        return _checked(name or obj.__name__, obj, str(Path(file).resolve()))
+        return checked(name or obj.__name__, obj, str(Path(file).resolve()))
     parts = obj if isinstance(obj, Mapping) else vars(obj) if hasattr(obj, "__dict__") else {}
     default = getattr(parts.get("build_model"), "__module__", None) or type(obj).__name__
     label = str(name or getattr(obj, "__name__", None) or default).replace("__main__", "notebook")
@@ -90,7 +90,7 @@ def space_of(obj: Any, name: str | None = None) -> Space:
             setattr(module, attr, parts[attr])
     # Functions from a notebook cell live in this process only: the study records where it
     # came from as an object, and its fingerprint from the functions' source when there is one.
-    space = _checked(label, module, f"{OBJECT_PREFIX}{label}>")
+    space = checked(label, module, f"{OBJECT_PREFIX}{label}>")
     return dataclasses.replace(space, fingerprint=_source_digest(module))
 
 
@@ -121,7 +121,7 @@ class Study:
     @property
     def optuna(self) -> optuna.Study:
         """The study as Optuna loads it (read-only handle on this process's store)."""
-        from hpsearch.queries import load
+        from hpsearch.store.queries import load
 
         return load(self.storage, self.name)
 
@@ -131,15 +131,15 @@ class Study:
 
     def best(self) -> TrialSummary | None:
         """The best completed trial by the objective (not the tradeoff's pick)."""
-        from hpsearch.queries import best_trial
+        from hpsearch.store.queries import best_trial
 
         t = best_trial(self.optuna)
         return None if t is None else TrialSummary.of(t)
 
     def epochs(self, trial: int | None = None) -> list[EpochRecord]:
         """Every stored epoch of the study (or of one trial), by trial then epoch."""
-        from hpsearch.evaluate import check_number
-        from hpsearch.store import Store
+        from hpsearch.pick.evaluate import check_number
+        from hpsearch.store.database import Store
 
         if trial is not None:
             _trial_arg(trial)
@@ -154,8 +154,8 @@ class Study:
         re-evaluated numbers and the pick, all on validation data. ``gap`` ("accuracy" or
         "loss") and ``max_gap`` default to the study file's ``[tradeoff]``, as in
         ``hpsearch tradeoff --gap/--max-gap``."""
-        from hpsearch.store import Store
-        from hpsearch.tradeoff import analyse
+        from hpsearch.pick.tradeoff import analyse
+        from hpsearch.store.database import Store
 
         if max_gap is not None and (
             isinstance(max_gap, bool) or not isinstance(max_gap, int | float)
@@ -172,7 +172,7 @@ class Study:
 
     def evaluate(self, trial: int | None = None) -> Evaluation:
         """Retrain ``trial`` (default: the pick) and measure the test split once."""
-        from hpsearch.evaluate import evaluate
+        from hpsearch.pick.evaluate import evaluate
 
         if trial is not None:
             _trial_arg(trial)
@@ -191,7 +191,7 @@ class Study:
         """Write ``trial`` (default: the pick) as a standalone training script, or its
         configuration as JSON (``fmt="json"``); returns the path written. ``ensemble``: how
         many re-evaluated finalists the script's ``--refit`` trains and averages."""
-        from hpsearch.export import export
+        from hpsearch.output.export import export
 
         if trial is not None:
             _trial_arg(trial)
@@ -228,7 +228,7 @@ def _reporter_arg(reporter: Any) -> None:
     if reporter is not None and missing:
         raise ConfigError(
             f"reporter = {reporter!r} lacks {', '.join(missing)}; allowed: None, or an object "
-            "with start/epoch/trial_done/stop (hpsearch.progress.RichReporter, say)"
+            "with start/epoch/trial_done/stop (hpsearch.output.progress.RichReporter, say)"
         )
 
 
@@ -242,7 +242,7 @@ def _trial_arg(trial: Any) -> None:
 def open_study(name: str, storage: str = DEFAULT_STORAGE, space: Any = None) -> Study:
     """A stored study by name (an unknown name raises StorageError listing the known ones).
     ``space``: the object a study was run with, when its space lived in a notebook cell."""
-    from hpsearch.queries import load
+    from hpsearch.store.queries import load
 
     load(storage, name)
     return Study(name, storage, None if space is None else space_of(space))
@@ -261,7 +261,7 @@ def run(
 
     ``space`` replaces the study file's ``space``: a name, a path, or an object holding
     ``suggest``/``build_model``/``BASELINE``. ``reporter`` receives progress (see
-    :class:`hpsearch.runner.Reporter`; silent by default).
+    :class:`hpsearch.engine.runner.Reporter`; silent by default).
     """
     _flag("select", select)
     _reporter_arg(reporter)
@@ -274,22 +274,17 @@ def run(
     if chosen is not None:
         cfg = cfg.replace(space=chosen.origin)
     _setup()  # before the runner's imports start TensorFlow
-    from hpsearch.reevaluate import reevaluate
-    from hpsearch.runner import prepare, require_a_completed_trial, run_study
+    from hpsearch import commands
 
     with optuna_quiet():
-        prep = prepare(cfg, space=chosen)
-        result = run_study(prep, reporter)
-        require_a_completed_trial(result)
-        if select and cfg.selection.finalists:
-            reevaluate(prep, result)
+        commands.run(cfg, space=chosen, reporter=reporter, select=select)
     return Study(cfg.name, cfg.storage, chosen)
 
 
 def list_spaces() -> list[str]:
     """The names of the spaces found here (``spaces/`` folders, HPSEARCH_SPACES_PATH) and
     shipped with hpsearch."""
-    from hpsearch.spaces import available_spaces
+    from hpsearch.engine.spaces import available_spaces
 
     return available_spaces()
 
@@ -297,8 +292,8 @@ def list_spaces() -> list[str]:
 def _setup() -> None:
     """What the CLI sets up before TensorFlow starts: thread pools sized for this machine
     (trials record them, exports reproduce them) and TensorFlow's start-up chatter off."""
-    from hpsearch.quiet import quiet_tensorflow
-    from hpsearch.threads import use_threads
+    from hpsearch.engine.quiet import quiet_tensorflow
+    from hpsearch.engine.threads import use_threads
 
     use_threads()
     quiet_tensorflow()

@@ -4,7 +4,8 @@ training knobs (batch size, optimizer, learning rate and momentum).
 Spaces call :func:`suggest_data` and :func:`suggest_training` inside their ``suggest`` so every
 family tunes these the same way. The engine reads the data knobs from a trial's params
 (:data:`DATA_KNOBS`) and hands ``build_model`` the data at that setting; it calls
-:func:`make_optimizer` when it compiles.
+:func:`make_optimizer` (kept in :mod:`hpsearch.portable.training`, which exported scripts
+carry) when it compiles.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def suggest_data(trial: optuna.Trial) -> dict[str, Any]:
     """Vocabulary size (log scale) and sequence length, as wide as a user would start.
 
     Text is vectorized once at the largest setting the study allows; each trial's setting is
-    cut from it (see :func:`hpsearch.data.base.restrict_arrays`), so trying many costs nothing.
+    cut from it (see :func:`hpsearch.portable.restrict_arrays`), so trying many costs nothing.
     """
     return {
         "num_words": trial.suggest_int("num_words", 1000, 40000, log=True),
@@ -49,15 +50,21 @@ def suggest_training(trial: optuna.Trial) -> dict[str, Any]:
     return params
 
 
-def make_optimizer(params: dict[str, Any]) -> Any:
-    """The Keras optimizer for a params dict (as stored on a trial)."""
-    import keras
+def __getattr__(name: str) -> Any:
+    """``make_optimizer``, from :mod:`hpsearch.portable.training` when first asked for (it
+    imports TensorFlow; spaces import this module without it)."""
+    if name == "make_optimizer":
+        from hpsearch.portable.training import make_optimizer
 
-    name, lr = params["optimizer"], params["learning_rate"]
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=params.get("momentum", 0.0))
-    return {
-        "adam": keras.optimizers.Adam,
-        "rmsprop": keras.optimizers.RMSprop,
-        "nadam": keras.optimizers.Nadam,
-    }[name](learning_rate=lr)
+        return make_optimizer
+    raise AttributeError(f"module 'hpsearch.knobs' has no attribute {name!r}")
+
+
+__all__ = [
+    "DATA_BASELINE",
+    "DATA_KNOBS",
+    "OPTIMIZERS",
+    "TRAINING_BASELINE",
+    "suggest_data",
+    "suggest_training",
+]

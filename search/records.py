@@ -70,7 +70,7 @@ class TrialSummary:
     @classmethod
     def of(cls, t: FrozenTrial) -> TrialSummary:
         """The summary of an Optuna trial, from its values and the attributes a trial run
-        leaves (see :func:`hpsearch.trial.run_trial`)."""
+        leaves (see :func:`hpsearch.engine.trial.run_trial`)."""
         a = t.user_attrs
         reason = StopReason.read(a.get("stop_reason"))
         if reason is None and t.state == TrialState.FAIL and "stop_reason" not in a:

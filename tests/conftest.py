@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from hpsearch.cli import main
-from hpsearch.quiet import quiet_tensorflow
-from hpsearch.store import close_stores
-from hpsearch.threads import use_threads
+from hpsearch.cli.main import main
+from hpsearch.engine.quiet import quiet_tensorflow
+from hpsearch.engine.threads import use_threads
+from hpsearch.store.database import close_stores
 
 REPO = Path(__file__).resolve().parent.parent
 IMDB_DIR = Path(os.environ.get("HPSEARCH_IMDB_DIR", REPO.parent / "shared" / "data" / "imdb"))

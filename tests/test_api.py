@@ -17,15 +17,19 @@ from hpsearch.records import EpochRecord, StopReason, TrialSummary
 from tests.conftest import REPO
 
 
-def readme_example() -> str:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"<!-- notebook-example:[^\n]*-->\n```python\n(.*?)```", text, re.S)
-    assert match, "the README lost its notebook example"
+def example(page: str, marker: str) -> str:
+    text = (REPO / page).read_text(encoding="utf-8")
+    match = re.search(rf"<!-- {marker}:[^\n]*-->\n```python\n(.*?)```", text, re.S)
+    assert match, f"{page} lost its example ({marker})"
     return match.group(1)
 
 
-def test_the_readme_notebook_example_runs_as_written(tmp_path: Path) -> None:
-    (tmp_path / "example.py").write_text(readme_example(), encoding="utf-8")
+def test_the_readme_and_notebook_examples_run_as_written(tmp_path: Path) -> None:
+    """The README's example, then docs/api.md's (a space written in a cell), in one fresh
+    process as a notebook would run them."""
+    readme = example("README.md", "readme-example")
+    notebook = example("docs/api.md", "notebook-example")
+    (tmp_path / "example.py").write_text(readme + "\n\n" + notebook, encoding="utf-8")
     env = {**os.environ, "HPSEARCH_CACHE": str(tmp_path / "cache"), "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(
         [sys.executable, "example.py"], cwd=tmp_path, env=env, capture_output=True, text=True
@@ -41,6 +45,8 @@ def test_the_readme_notebook_example_runs_as_written(tmp_path: Path) -> None:
     assert re.search(r"^\d+ epochs stored$", done.stdout, re.M)
     assert re.search(r"^pick: \d+ 0\.\d+( ± 0\.\d+)? \(1 runs?\)$", done.stdout, re.M)
     assert re.search(r"^test accuracy: [01]\.?\d* of 500$", done.stdout, re.M)
+    assert re.search(r"^test accuracy: [01]\.?\d*$", done.stdout, re.M)  # the README's
+    assert "def build_model(params, data):" in (tmp_path / "train_best.py").read_text()
     script = (tmp_path / "train_notebook.py").read_text()
     assert "def build_model(params, data):" in script and "GlobalAveragePooling1D" in script
     # The space lived in that process only: the CLI says so in one line.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hpsearch.cli import main
+from hpsearch.cli.main import main
 from tests.conftest import REPO
 
 BASE = 'name = "base"\nspace = "lstm_dropout"\nstorage = "sqlite:///store.db"\n'

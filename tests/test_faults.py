@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import REPO
 
-CLI = "from hpsearch.cli import entry_point; entry_point()"
+CLI = "from hpsearch.cli.main import entry_point; entry_point()"
 TINY = REPO / "tests" / "spaces" / "tiny.py"
 
 

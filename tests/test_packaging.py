@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from hpsearch.config.shipped import BUILTIN_SPACES, example_studies
 from hpsearch.errors import ConfigError, MissingExtraError, StorageError
-from hpsearch.shipped import BUILTIN_SPACES, example_studies
 
 SHIPPED = sorted(p.stem for p in BUILTIN_SPACES.glob("*.py") if not p.stem.startswith("_"))
 
@@ -36,9 +36,9 @@ def test_the_shipped_spaces_and_studies_are_part_of_the_package() -> None:
 
 def test_a_missing_kt_extra_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "keras_tuner", None)  # makes `import keras_tuner` fail
-    monkeypatch.delitem(sys.modules, "hpsearch.kt_bridge", raising=False)
+    monkeypatch.delitem(sys.modules, "hpsearch.integrations.keras_tuner", raising=False)
     with pytest.raises(MissingExtraError) as info:
-        importlib.import_module("hpsearch.kt_bridge")
+        importlib.import_module("hpsearch.integrations.keras_tuner")
     message = str(info.value)
     assert 'pip install "hpsearch[kt]"' in message and "\n" not in message
     assert info.value.exit_code == 1
@@ -47,7 +47,7 @@ def test_a_missing_kt_extra_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatc
 def test_a_missing_postgres_driver_names_the_extra(
     monkeypatch: pytest.MonkeyPatch, cli: Any
 ) -> None:
-    from hpsearch.store import check_storage
+    from hpsearch.store.database import check_storage
 
     monkeypatch.setitem(sys.modules, "psycopg", None)
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
@@ -59,7 +59,7 @@ def test_a_missing_postgres_driver_names_the_extra(
 
 def test_a_missing_gp_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     from hpsearch.config import StrategyConfig
-    from hpsearch.strategies import make_sampler
+    from hpsearch.engine.strategies import make_sampler
 
     real = importlib.util.find_spec
     monkeypatch.setattr(
@@ -88,7 +88,7 @@ def test_a_spaces_package_from_elsewhere_is_never_read(
     marker = tmp_path / "read.txt"
     monkeypatch.syspath_prepend(str(_fake_spaces(tmp_path / "site", marker)))
     monkeypatch.delitem(sys.modules, "spaces", raising=False)
-    from hpsearch.spaces import available_spaces, load_space
+    from hpsearch.engine.spaces import available_spaces, load_space
 
     assert set(SHIPPED) <= set(available_spaces())
     space = load_space("lstm_dropout")
@@ -101,8 +101,8 @@ def test_a_spaces_package_from_elsewhere_is_never_read(
 
 
 def test_example_studies_run_by_name_from_any_folder(tmp_path: Path) -> None:
-    from hpsearch.shipped import EXAMPLE_STUDIES
-    from hpsearch.studyfile import load_study_file
+    from hpsearch.config.shipped import EXAMPLE_STUDIES
+    from hpsearch.config.studyfile import load_study_file
 
     for spelling in ("quickstart", "quickstart.toml", "studies/quickstart.toml"):
         cfg = load_study_file(spelling)  # the working directory is an empty temp folder

@@ -1,0 +1,235 @@
+"""``hpsearch`` commands that train: ``run``, ``create``, ``worker`` and ``select``.
+
+They load a study file or a stored study, quiet TensorFlow before it starts, run trials or
+re-evaluate finalists, and print progress, the best trials and the pick.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+import optuna
+
+from hpsearch.cli.shared import (
+    debug_option,
+    out,
+    print_finalists,
+    print_trials,
+    quiet_tensorflow,
+    storage_option,
+)
+from hpsearch.commands import RunEvents
+from hpsearch.config import StudyConfig
+from hpsearch.engine.signals import interruptible
+from hpsearch.store.runs import Run
+
+if TYPE_CHECKING:
+    from hpsearch.engine.runner import Prepared, Reporter
+from hpsearch.output.tables import fmt
+
+
+@click.command()
+@click.argument("study_file")
+@click.option("--trials", "n_trials", type=click.IntRange(min=1), help="Override budget.n_trials.")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), help="Override budget.timeout (s)."
+)
+@click.option("--max-epochs", type=click.IntRange(min=1), help="Override budget.max_epochs.")
+@click.option("--storage", default=None, help="Override the study file's storage URL.")
+@click.option(
+    "--data", default=None, help="Point the study at a CSV, an aclImdb folder or imdb.npz."
+)
+@click.option("--maxlen", type=click.IntRange(min=1), help="Override dataset.maxlen (tokens).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local worker processes sharing the study's budget.",
+)
+@debug_option
+def run(
+    study_file: str,
+    n_trials: int | None,
+    timeout: float | None,
+    max_epochs: int | None,
+    storage: str | None,
+    data: str | None,
+    maxlen: int | None,
+    workers: int,
+) -> None:
+    """Create or resume the study in STUDY_FILE and run the rest of its budget.
+
+    STUDY_FILE may also name an example shipped with hpsearch (quickstart, imdb-cnn-lstm, ...),
+    when no such file is here.
+
+    \b
+    Example:
+      hpsearch run studies/quickstart.toml
+      hpsearch run quickstart
+      hpsearch run studies/imdb-cnn-lstm.toml --data ../shared/data/imdb/train.csv \\
+          --maxlen 200 --trials 12
+    """
+    from hpsearch import commands
+    from hpsearch.config.studyfile import apply_overrides, load_study_file
+    from hpsearch.engine.workers import check_workers
+    from hpsearch.output.progress import RichReporter
+
+    check_workers(workers)
+    cfg = load_study_file(study_file)
+    cfg = apply_overrides(
+        cfg,
+        n_trials=n_trials,
+        timeout=timeout,
+        max_epochs=max_epochs,
+        storage=storage,
+        data=data,
+        maxlen=maxlen,
+    )
+    quiet_tensorflow()
+    commands.run(
+        cfg,
+        reporter=RichReporter(out, cfg.score),
+        workers=workers,
+        console=out,
+        events=Printed(cfg),
+        guard=interruptible,
+    )
+
+
+class Printed(RunEvents):
+    """A run's steps as ``hpsearch run`` and ``hpsearch select`` print them."""
+
+    def __init__(self, cfg: StudyConfig) -> None:
+        self.cfg = cfg
+
+    def prepared(self, prep: Prepared) -> None:
+        cfg, summary = prep.cfg, prep.data.summary()
+        out.print(
+            f"study {cfg.name} · space {prep.space.name} · {summary['description']} "
+            f"({summary['train']} train / {summary['validation']} validation) · {cfg.storage}"
+        )
+        if prep.baseline_note:
+            out.print(prep.baseline_note)
+
+    def searched(self, study: optuna.Study) -> None:
+        from hpsearch.store.queries import trial_row
+
+        cfg = self.cfg
+        trials = study.get_trials(deepcopy=False)
+        rows = [r for r in map(trial_row, trials) if r["value"] is not None]
+        reverse = cfg.objective.resolved_direction() == "maximize"
+        rows.sort(key=lambda r: r["value"], reverse=reverse)
+        print_trials(rows[:5], title=f"best trials of {cfg.name} ({cfg.score})")
+
+    def reevaluating(self, trials: list[int], missing: bool) -> None:
+        if missing:
+            out.print(
+                f"re-evaluating finalists {', '.join(map(str, trials))}: "
+                f"{self.cfg.selection.repeats} more runs each, on other validation splits with "
+                "other seeds"
+            )
+
+    def reevaluated(self, run: Run) -> None:
+        out.print(
+            f"  trial {run.trial_number} run {run.repeat}: {self.cfg.monitor} {fmt(run.value)}, "
+            f"best epoch {run.best_epoch} of {run.epochs}, {run.seconds:.0f} s"
+        )
+
+    def selected(self, cfg: StudyConfig) -> None:
+        from hpsearch.pick.tradeoff import analyse
+        from hpsearch.store.database import EpochLog
+        from hpsearch.store.queries import load
+
+        log = EpochLog(cfg.storage)
+        try:
+            result = analyse(load(cfg.storage, cfg.name), log)
+        finally:
+            log.dispose()
+        print_finalists(result)
+
+
+@click.command()
+@click.argument("study")
+@storage_option
+@debug_option
+def select(study: str, storage: str) -> None:
+    """Re-evaluate the finalists of STUDY: train each again on other validation splits
+    with other seeds, and rank them by the mean (the study file's [selection]).
+
+    What is already stored is kept, so after a run with workers, or an interrupted
+    re-evaluation, this trains only what is missing.
+
+    \b
+    Example:
+      hpsearch select imdb-sample-best
+    """
+    quiet_tensorflow()
+    from hpsearch import commands
+    from hpsearch.engine.runner import prepare_stored
+    from hpsearch.store.queries import load
+
+    opened = load(storage, study)
+    prep = prepare_stored(opened, storage)
+    if prep.cfg.selection.finalists == 0:
+        out.print(f"study {study}: [selection] finalists = 0, nothing to re-evaluate")
+        return
+    with interruptible():
+        commands.reevaluate(prep, opened, Printed(prep.cfg))
+
+
+@click.command()
+@click.argument("study_file")
+@click.option("--trials", "n_trials", type=click.IntRange(min=1), help="Override budget.n_trials.")
+@click.option("--storage", default=None, help="Override the study file's storage URL.")
+@debug_option
+def create(study_file: str, n_trials: int | None, storage: str | None) -> None:
+    """Create (or update the budget of) the study in STUDY_FILE without running trials.
+
+    Then start workers on it, here or on other machines.
+
+    \b
+    Example:
+      hpsearch create studies/imdb-cnn-lstm.toml --storage postgresql+psycopg://me@db/hpsearch
+      hpsearch worker imdb-cnn-lstm --storage postgresql+psycopg://me@db/hpsearch
+    """
+    from hpsearch import commands
+    from hpsearch.config.studyfile import apply_overrides, load_study_file
+
+    cfg = apply_overrides(load_study_file(study_file), n_trials=n_trials, storage=storage)
+    quiet_tensorflow()
+    study, budget = commands.create(cfg)
+    claimed, total = budget.state()
+    out.print(f"study {study.study_name} in {cfg.storage}: budget {total} trials, {claimed} taken")
+
+
+@click.command()
+@click.argument("study")
+@storage_option
+@click.option("--quiet", is_flag=True, help="No progress display (for scripts and job arrays).")
+@debug_option
+def worker(study: str, storage: str, quiet: bool) -> None:
+    """Join STUDY in a shared store and run trials until its budget is spent.
+
+    Start as many as you like, on one machine or many (PostgreSQL for many machines):
+    the budget is for the whole study, and a dead worker's trial is retried by another.
+
+    \b
+    Example:
+      hpsearch worker imdb-cnn-lstm --storage postgresql+psycopg://me@db/hpsearch
+    """
+    quiet_tensorflow()
+    from hpsearch import commands
+    from hpsearch.engine.runner import SilentReporter
+    from hpsearch.engine.workers import stop_with_parent
+    from hpsearch.output.progress import RichReporter
+
+    stop_with_parent()
+
+    def reporter(prep: Prepared) -> Reporter:
+        return SilentReporter() if quiet else RichReporter(out, prep.cfg.score)
+
+    ran = commands.work(storage, study, reporter, guard=interruptible)
+    if not quiet:
+        out.print(f"worker done: ran {ran} trials of {study}")

@@ -1,0 +1,69 @@
+"""Data knobs: a space may search the vocabulary size and sequence length like any other knob.
+
+When a space's ``suggest`` asks for ``num_words`` or ``maxlen`` (:data:`hpsearch.knobs.DATA_KNOBS`),
+the study vectorizes its text once, at the largest setting its ranges allow
+(:func:`ceiling`), and every trial's setting is cut from those arrays
+(:meth:`hpsearch.data.Dataset.restrict`): no trial re-reads or re-vectorizes the text. A study
+file that fixes ``[dataset] num_words`` or ``maxlen`` pins the knob (:func:`pin`); a space that
+does not search them uses the dataset's values, as before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from hpsearch.config import RangeOverride, StudyConfig
+from hpsearch.engine.spaces import Space, describe, largest
+from hpsearch.errors import ConfigError
+from hpsearch.knobs import DATA_KNOBS
+
+
+def searched(space: Space, ranges: dict[str, RangeOverride]) -> dict[str, int]:
+    """The data knobs the space searches, each with the largest value ``ranges`` allow."""
+    out: dict[str, int] = {}
+    for p in describe(space, ranges=ranges):
+        if p.name in DATA_KNOBS:
+            out[p.name] = int(largest(p.distribution))
+    return out
+
+
+def pin(cfg: StudyConfig, space: Space) -> StudyConfig:
+    """A study file that sets ``[dataset] num_words``/``maxlen`` for a space that searches it
+    fixes that knob: it becomes a one-value range. Setting both a value and a range is refused."""
+    knobs = searched(space, {})
+    ranges = dict(cfg.ranges)
+    for knob in knobs:
+        value = getattr(cfg.dataset, knob)
+        if value is None:
+            continue
+        pinned = RangeOverride(choices=(value,))
+        if ranges.get(knob) == pinned:
+            continue  # already pinned (a config stored by a study, read back)
+        if knob in ranges:
+            raise ConfigError(
+                f"{cfg.source}: dataset.{knob} = {value!r} fixes what ranges.{knob} narrows; "
+                f"allowed: one of them (space {space.name!r} searches {knob})"
+            )
+        ranges[knob] = pinned
+    return cfg if ranges == cfg.ranges else dataclasses.replace(cfg, ranges=ranges)
+
+
+def ceiling(cfg: StudyConfig, space: Space) -> StudyConfig:
+    """The config whose dataset is vectorized: the largest searched setting, else the file's."""
+    knobs = searched(space, cfg.ranges)
+    if not knobs:
+        return cfg
+    words, length = cfg.dataset.size()
+    dataset = dataclasses.replace(
+        cfg.dataset,
+        num_words=knobs.get("num_words", words),
+        maxlen=knobs.get("maxlen", length),
+    )
+    return dataclasses.replace(cfg, dataset=dataset)
+
+
+def of(params: dict[str, Any]) -> tuple[int | None, int | None]:
+    """A trial's (num_words, maxlen), ``None`` where the space does not search it."""
+    words, length = (params.get(k) for k in DATA_KNOBS)
+    return (None if words is None else int(words), None if length is None else int(length))

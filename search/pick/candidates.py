@@ -1,0 +1,71 @@
+"""The trials as points of the tradeoff: each trial's validation metric and its
+train/validation gap at its best epoch, read from the stored per-epoch table.
+
+Only validation numbers are read: test metrics (see :mod:`hpsearch.pick.evaluate`) never
+reach this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from hpsearch.portable.scores import gaps_of
+from hpsearch.store.database import EpochLog
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One trial's point in the tradeoff: its metric and gap at its best epoch."""
+
+    number: int
+    state: str
+    value: float
+    gap: float
+    best_epoch: int
+    epochs: int
+    stop_reason: str
+    params: dict[str, Any]
+    baseline: bool
+
+
+def gap_of(row: dict[str, Any], measure: str) -> float | None:
+    """One gap (``accuracy`` or ``loss``) of an epoch row; see :func:`gaps_of`."""
+    return gaps_of(row)[measure]
+
+
+def candidates(
+    study: optuna.Study, log: EpochLog, metric: str, measure: str, include_pruned: bool
+) -> list[Candidate]:
+    """Completed (and optionally pruned) trials with a recorded best epoch."""
+    states = (TrialState.COMPLETE, TrialState.PRUNED) if include_pruned else (TrialState.COMPLETE,)
+    rows = log.history(study.study_name)
+    by_trial: dict[int, dict[int, dict[str, Any]]] = {}
+    for r in rows:
+        by_trial.setdefault(r["trial_number"], {})[r["epoch"]] = r
+    out = []
+    for t in study.get_trials(deepcopy=False, states=states):
+        best_epoch = int(t.user_attrs.get("best_epoch", 0))
+        row = by_trial.get(t.number, {}).get(best_epoch)
+        if row is None or row.get(metric) is None:
+            continue
+        gap = gap_of(row, measure)
+        if gap is None:
+            continue
+        out.append(
+            Candidate(
+                number=t.number,
+                state=t.state.name.lower(),
+                value=float(row[metric]),
+                gap=gap,
+                best_epoch=best_epoch,
+                epochs=len(by_trial[t.number]),
+                stop_reason=str(t.user_attrs.get("stop_reason", "")),
+                params=dict(t.params),
+                baseline=bool(t.user_attrs.get("baseline", False)),
+            )
+        )
+    return out

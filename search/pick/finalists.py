@@ -1,0 +1,107 @@
+"""A pick that survives validation noise: re-evaluate the finalists, rank them by the mean.
+
+The search's best trial is the maximum of many noisy numbers (800 validation reviews carry a
+standard error of about 1.4 points), so it is partly luck. After the search, the top
+``[selection] finalists`` trials (by the tradeoff's rule: within the gap limit first, then by
+validation value) are each trained ``repeats`` more times. Run ``r`` carves another validation
+split from the training data (split seed = study seed + r; the vocabulary is fitted on that
+run's training part) and trains with another seed, early stopping as in the search.
+
+Finalists are ranked by the mean of those runs, shown with its standard error. The search's
+own run is shown beside it but not counted: it is the number the finalist was chosen for,
+biased upward. Rows go to ``hpsearch_selection``; nothing here reads test data. This module
+ranks (no TensorFlow); :mod:`hpsearch.pick.reevaluate` trains.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from hpsearch.pick.candidates import Candidate
+from hpsearch.store.runs import Run
+
+
+@dataclass(frozen=True)
+class Finalist:
+    """A finalist's re-evaluated numbers: mean and standard error over its runs."""
+
+    number: int
+    search_value: float
+    search_gap: float
+    runs: tuple[Run, ...]
+    mean: float | None
+    sem: float | None
+    gap: float | None
+
+    def record(self) -> dict[str, Any]:
+        """The re-evaluated numbers as plain values (``best --json``, exported configs)."""
+        return {
+            "mean": self.mean,
+            "standard_error": self.sem,
+            "runs": len(self.runs),
+            "values": [r.value for r in self.runs],
+            "gap": self.gap,
+        }
+
+    @property
+    def text(self) -> str:
+        """``0.8612 ± 0.0043 (3 runs)``: the mean with its standard error."""
+        if self.mean is None:
+            return "not re-evaluated"
+        sem = "" if self.sem is None else f" ± {self.sem:.4f}"
+        return f"{self.mean:.4f}{sem} ({len(self.runs)} runs)"
+
+
+def finalists_of(points: list[Candidate], n: int, max_gap: float, maximize: bool) -> list[int]:
+    """The ``n`` trials re-evaluation looks at: within the gap limit first, then by value."""
+    sign = -1.0 if maximize else 1.0
+    ranked = sorted(points, key=lambda c: (c.gap > max_gap, sign * c.value, c.gap, c.number))
+    return [c.number for c in ranked[:n]]
+
+
+def summarize(c: Candidate, runs: list[Run], measure: str) -> Finalist:
+    """A finalist's mean and standard error over its re-evaluation runs."""
+    values = [r.value for r in runs if r.value is not None and math.isfinite(r.value)]
+    gaps = [g for g in (r.gap(measure) for r in runs) if g is not None]
+    mean = statistics.fmean(values) if values else None
+    sem = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else None
+    return Finalist(
+        number=c.number,
+        search_value=c.value,
+        search_gap=c.gap,
+        runs=tuple(runs),
+        mean=mean,
+        sem=sem,
+        gap=statistics.fmean(gaps) if gaps else None,
+    )
+
+
+def ranked(finalists: list[Finalist], max_gap: float, maximize: bool) -> list[Finalist]:
+    """The re-evaluated finalists, best first: those whose mean gap is within the limit by
+    mean, then the others by mean."""
+    scored = [f for f in finalists if f.mean is not None and f.gap is not None]
+    sign = -1.0 if maximize else 1.0
+    return sorted(
+        scored, key=lambda f: ((f.gap or 0.0) > max_gap, sign * (f.mean or 0.0), f.number)
+    )
+
+
+def rank(finalists: list[Finalist], max_gap: float, maximize: bool) -> tuple[Finalist | None, str]:
+    """The finalist with the best mean among those whose mean gap is within the limit."""
+    order = ranked(finalists, max_gap, maximize)
+    if not order:
+        return None, "no finalist was re-evaluated"
+    within = [f for f in order if (f.gap or 0.0) <= max_gap]
+    best = order[0]
+    runs = len(best.runs)
+    reason = (
+        f"best mean over {runs} re-evaluation runs (other validation splits and seeds) among "
+        f"{len(within or order)} of {len(order)} finalists"
+    )
+    reason += (
+        f" whose mean gap is <= {max_gap:g}" if within else f"; none has a mean gap <= {max_gap:g}"
+    )
+    return best, reason

@@ -1,0 +1,118 @@
+"""Train a study's finalists again on other validation splits with other seeds.
+
+See :mod:`hpsearch.pick.finalists` for why and how they are ranked. Each run carves its own split
+from the training data (split seed = study seed + run), fits the vocabulary on that run's
+training part, trains with early stopping as the search did, and is stored at once, so an
+interrupted re-evaluation continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import optuna
+
+from hpsearch.data import load_dataset
+from hpsearch.engine import setting
+from hpsearch.engine.runner import Prepared
+from hpsearch.engine.trial import build, settings_for, summarize, trial_seed
+from hpsearch.errors import TrialDiverged
+from hpsearch.pick.evaluate import chosen_params
+from hpsearch.pick.finalists import finalists_of
+from hpsearch.pick.tradeoff import candidates
+from hpsearch.portable.training import early_stopping, fit, score_key, scoring
+from hpsearch.store.database import EpochLog
+from hpsearch.store.runs import Run, RunLog
+
+
+class Collect(keras.callbacks.Callback):
+    """Keeps every epoch's logs; ends the run on a NaN/inf loss."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, float]] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        row = {k: float(v) for k, v in (logs or {}).items()}
+        self.rows.append(row)
+        if not math.isfinite(row.get("loss", 0.0)):
+            raise TrialDiverged(f"loss became {row.get('loss')} at epoch {epoch + 1}")
+
+
+def finalists(prep: Prepared, study: optuna.Study) -> list[int]:
+    """The trial numbers the study's ``[selection]`` re-evaluates."""
+    cfg = prep.cfg
+    log = EpochLog(cfg.storage)
+    try:
+        points = candidates(study, log, cfg.monitor, cfg.tradeoff.gap, include_pruned=False)
+    finally:
+        log.dispose()
+    maximize = cfg.objective.resolved_direction() == "maximize"
+    return finalists_of(points, cfg.selection.finalists, cfg.tradeoff.limit(), maximize)
+
+
+def reevaluate(
+    prep: Prepared, study: optuna.Study, on_run: Callable[[Run], None] | None = None
+) -> list[Run]:
+    """Train the runs the study's finalists still lack, storing each; returns them."""
+    cfg = prep.cfg
+    if cfg.selection.finalists == 0:
+        return []
+    chosen = finalists(prep, study)
+    store = RunLog(cfg.storage)
+    EpochLog(cfg.storage).create()  # the selection table, in a store made before it existed
+    trials = study.get_trials(deepcopy=False)
+    settings = settings_for(cfg)
+    vectorized = setting.ceiling(cfg, prep.space).dataset
+    made: list[Run] = []
+    try:
+        done = store.runs(cfg.name)
+        for repeat in range(1, cfg.selection.repeats + 1):
+            todo = [n for n in chosen if repeat not in {r.repeat for r in done.get(n, [])}]
+            if not todo:
+                continue
+            split_seed = cfg.seed + repeat
+            base = load_dataset(vectorized, split_seed)
+            for number in todo:
+                params = chosen_params(prep.space.suggest, trials[number])
+                data = base.restrict(*setting.of(params))
+                seed = trial_seed(split_seed, number)
+                started = time.perf_counter()
+                model = build(params, prep.space, data, seed, settings.monitor)
+                stopper, collect = early_stopping(settings), Collect()
+                # A diverged run keeps an empty value; the mean counts the runs that finished.
+                with contextlib.suppress(TrialDiverged):
+                    fit(
+                        model,
+                        params,
+                        data,
+                        settings,
+                        [*scoring(settings, data, split_seed), collect, stopper],
+                    )
+                summary = summarize(
+                    collect.rows, stopper.best_epoch, settings.monitor, score_key(settings)
+                )
+                run = Run(
+                    trial_number=number,
+                    repeat=repeat,
+                    split_seed=split_seed,
+                    seed=seed,
+                    value=summary.get("value"),
+                    best_epoch=int(summary.get("best_epoch", 0)),
+                    epochs=len(collect.rows),
+                    gap_accuracy=summary.get("gap_accuracy"),
+                    gap_loss=summary.get("gap_loss"),
+                    seconds=round(time.perf_counter() - started, 3),
+                )
+                store.record(cfg.name, run)
+                made.append(run)
+                if on_run is not None:
+                    on_run(run)
+    finally:
+        store.dispose()
+    return made

@@ -1,0 +1,1 @@
+"""Tests of the shipped spaces (spaces/, hpsearch.builtin_spaces)."""

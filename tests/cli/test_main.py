@@ -1,0 +1,73 @@
+"""The CLI's edge (hpsearch.cli): every command registered, usage errors and failures as one
+line, no TensorFlow for --help, tracebacks only with --debug."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hpsearch.cli.main import cli as group
+from tests.conftest import REPO
+
+
+def test_every_command_is_registered_from_its_module() -> None:
+    modules = {name: command.callback.__module__ for name, command in group.commands.items()}
+    assert modules == {
+        **dict.fromkeys(("run", "create", "worker", "select"), "hpsearch.cli.run"),
+        **dict.fromkeys(
+            ("studies", "trials", "best", "spaces", "tradeoff", "report", "dashboard"),
+            "hpsearch.cli.read",
+        ),
+        **dict.fromkeys(("evaluate", "export"), "hpsearch.cli.export"),
+    }
+
+
+def test_usage_errors_are_one_line(cli) -> None:
+    r = cli("run", "x.toml", "--trials", "zero")
+    assert r.code == 2 and r.err.count("\n") == 1 and "--trials" in r.err
+    r = cli("frobnicate")
+    assert r.code == 2 and "No such command 'frobnicate'" in r.err
+
+
+def _script() -> str:
+    exe = Path(sys.executable).with_name("hpsearch")
+    return str(exe) if exe.exists() else "hpsearch"
+
+
+def test_console_script_help_is_fast_and_skips_tensorflow(tmp_path) -> None:
+    code = (
+        "import sys; from hpsearch.cli.main import main; rc = main(['--help']); "
+        "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; sys.exit(rc)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "hpsearch run studies/quickstart.toml" in r.stdout
+    start = time.perf_counter()
+    r = subprocess.run(
+        [_script(), "studies", "--help"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert r.returncode == 0 and "Example" in r.stdout
+    assert time.perf_counter() - start < 5
+
+
+def test_console_script_error_has_no_traceback_unless_debug(tmp_path) -> None:
+    (tmp_path / "s.toml").write_text(
+        'name = "x"\nspace = "lstm_dropout"\n[selection]\nfinalists = 0\n[budget]\nn_trials = -1\n'
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    r = subprocess.run(
+        [_script(), "run", "s.toml"], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert r.returncode == 2
+    assert r.stderr == "hpsearch: error: s.toml: budget.n_trials = -1 is too small; allowed: >= 1\n"
+    r = subprocess.run(
+        [_script(), "run", "s.toml", "--debug"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert r.returncode != 0 and "Traceback" in r.stderr

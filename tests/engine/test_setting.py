@@ -1,0 +1,147 @@
+"""Data knobs: vocabulary size and length searched per trial, vectorized once per study."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+
+from hpsearch.config import DatasetConfig, RangeOverride
+from hpsearch.config.studyfile import load_study_file
+from hpsearch.data import load_dataset
+from hpsearch.engine import setting
+from hpsearch.engine.runner import prepare
+from hpsearch.engine.spaces import load_space
+from hpsearch.errors import ConfigError
+from tests.conftest import REPO, imdb_csv
+
+CLI = "from hpsearch.cli.main import entry_point; entry_point()"
+
+
+def _csv(**kw: object) -> DatasetConfig:
+    base = dict(kind="csv", path=str(imdb_csv("train.csv")), max_samples=200)
+    base.update(kw)
+    return DatasetConfig(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("words", "length"), [(300, 40), (900, 25), (5000, 60)])
+def test_a_cut_setting_equals_vectorizing_at_that_setting(words: int, length: int) -> None:
+    wide = load_dataset(_csv(num_words=5000, maxlen=60), seed=3)
+    direct = load_dataset(_csv(num_words=words, maxlen=length), seed=3)
+    cut = wide.restrict(words, length)
+    assert (cut.vocab_size, cut.maxlen) == (direct.vocab_size, direct.maxlen)
+    assert cut.vocabulary == direct.vocabulary
+    assert np.array_equal(cut.x_train, direct.x_train)
+    assert np.array_equal(cut.x_val, direct.x_val)
+    assert np.array_equal(cut.y_train, direct.y_train)
+
+
+def test_keras_imdb_cuts_to_its_own_out_of_vocabulary_id() -> None:
+    from hpsearch.portable.data import restrict_arrays
+
+    x = np.array([[0, 0, 1, 5, 17, 2, 9]], dtype="int32")
+    cut = restrict_arrays({"x_train": x}, num_words=10, maxlen=4, oov=2)["x_train"]
+    assert cut.tolist() == [[5, 2, 2, 9]]  # as imdb.load_data(num_words=10) maps 17
+
+
+BAG_STUDY = """
+name = "bag"
+space = "bag_of_words"
+seed = 5
+[dataset]
+kind = "csv"
+path = {train}
+max_samples = 160
+[sampler]
+name = "random"
+[pruner]
+name = "none"
+[selection]
+finalists = 0
+[budget]
+n_trials = 3
+max_epochs = 1
+[ranges]
+num_words = {{ low = 1000, high = 3000 }}
+maxlen = [50, 100]
+bigram_buckets = [0]
+hidden_units = [0]
+"""
+
+
+def test_trials_search_the_data_knobs_and_the_text_is_vectorized_once(
+    cli, study_file, tmp_path: Path
+) -> None:
+    path = study_file(BAG_STUDY.format(train=json.dumps(str(imdb_csv("train.csv")))))
+    assert cli("run", str(path)).code == 0
+    study = optuna.load_study(study_name="bag", storage="sqlite:///hpsearch.db")
+    trials = study.get_trials()
+    settings = {(t.params["num_words"], t.params["maxlen"]) for t in trials[1:]}
+    assert len(settings) == 2  # two random trials, two settings
+    for words, length in settings:
+        assert 1000 <= words <= 3000 and length in (50, 100)
+    # The baseline (5000 words, 500 tokens) lies outside the ranges, so it is not trial 0.
+    assert not trials[0].user_attrs.get("baseline", False)
+    cache = tmp_path / "cache"
+    files = sorted(cache.glob("*.npz"))
+    assert len(files) == 1  # one vectorization, at the largest setting the ranges allow
+    with np.load(files[0]) as arrays:
+        assert arrays["x_train"].shape[1] == 100 and len(arrays["vocabulary"]) <= 3000
+    shown = cli("trials", "bag")
+    assert "num_words=" in shown.out and "maxlen=" in shown.out
+
+    # A worker in another process reads the cached arrays: no new file, the old one untouched.
+    stamp = files[0].stat().st_mtime_ns
+    assert cli("create", str(path), "--trials", "4").code == 0
+    env = {**os.environ, "HPSEARCH_CACHE": str(cache)}
+    done = subprocess.run(
+        [sys.executable, "-c", CLI, "worker", "bag", "--storage", "sqlite:///hpsearch.db"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(cache.glob("*.npz")) == files and files[0].stat().st_mtime_ns == stamp
+    assert len(optuna.load_study(study_name="bag", storage="sqlite:///hpsearch.db").trials) == 4
+
+
+def test_a_study_file_value_pins_a_searched_knob(tmp_path: Path) -> None:
+    space = load_space("bag_of_words")
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'name = "p"\nspace = "bag_of_words"\n[dataset]\nsamples = 80\nnum_words = 1200\n'
+        "maxlen = 100\n"
+    )
+    cfg = setting.pin(load_study_file(path), space)
+    assert cfg.ranges["num_words"] == RangeOverride(choices=(1200,))
+    assert setting.searched(space, cfg.ranges) == {"num_words": 1200, "maxlen": 100}
+    assert setting.pin(cfg, space) == cfg  # a stored, pinned config reads back unchanged
+    both = load_study_file(path).replace(ranges={"maxlen": RangeOverride(low=50, high=100)})
+    with pytest.raises(
+        ConfigError, match=r"dataset\.maxlen = 100 fixes what ranges\.maxlen narrows"
+    ):
+        setting.pin(both, space)
+    # The baseline is still trial 0: the tutorial's settings at the pinned size.
+    pinned = prepare(load_study_file(path))
+    assert pinned.baseline_note is None
+    assert pinned.baseline == {**space.baseline, "num_words": 1200, "maxlen": 100}
+    # A space that does not search them uses the dataset's values, as before.
+    lstm = load_space("lstm_dropout")
+    assert setting.searched(lstm, {}) == {}
+    prep = prepare(load_study_file(path).replace(space="lstm_dropout"))
+    assert (prep.data.vocab_size, prep.data.maxlen) == (1200, 100)
+
+
+def test_the_largest_setting_follows_the_ranges() -> None:
+    space = load_space(str(REPO / "spaces" / "bag_of_words.py"))
+    assert setting.searched(space, {}) == {"num_words": 40000, "maxlen": 800}
+    narrowed = {"num_words": RangeOverride(choices=(2000, 8000)), "maxlen": RangeOverride(100, 300)}
+    assert setting.searched(space, narrowed) == {"num_words": 8000, "maxlen": 300}

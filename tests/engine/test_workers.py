@@ -1,0 +1,230 @@
+"""Many workers on one store, and faults: real processes on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import optuna
+import pytest
+
+from tests.conftest import REPO
+
+TINY = REPO / "tests" / "spaces" / "tiny.py"
+PG_URL = os.environ.get("HPSEARCH_TEST_POSTGRES_URL")
+CLI = "from hpsearch.cli.main import entry_point; entry_point()"
+
+
+def study_text(name: str, storage: str, n_trials: int, max_epochs: int, samples: int = 64) -> str:
+    return (
+        f'name = "{name}"\nspace = "{TINY}"\nstorage = "{storage}"\n'
+        f"[dataset]\nsamples = {samples}\nnum_words = 60\nmaxlen = 8\n"
+        '[pruner]\nname = "none"\n[sampler]\nname = "random"\n'
+        f"[early_stopping]\npatience = {max_epochs}\n"
+        f"[selection]\nfinalists = 0\n[budget]\nn_trials = {n_trials}\nmax_epochs = {max_epochs}\n"
+        "[workers]\nheartbeat_interval = 1\ngrace_period = 4\n"
+    )
+
+
+def hpsearch(*args: str, cwd: Path, **kw: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+    return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
+        [sys.executable, "-c", CLI, *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kw,
+    )
+
+
+def states(storage: str, name: str) -> dict[str, int]:
+    study = optuna.load_study(study_name=name, storage=storage)
+    out: dict[str, int] = {}
+    for t in study.trials:
+        out[t.state.name] = out.get(t.state.name, 0) + 1
+    return out
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'shared.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("HPSEARCH_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)")
+    yield PG_URL
+
+
+@pytest.mark.slow
+def test_four_workers_share_an_exact_budget_on_sqlite(tmp_path: Path) -> None:
+    """Four real worker processes race for the last slots of a real store's budget; none
+    overshoots it. 16 one-epoch trials of the tiny space: enough that several workers run some,
+    and the race at the end is the same whatever the total (200 trials took 350 s)."""
+    url = f"sqlite:///{tmp_path / 'stress.db'}"
+    (tmp_path / "s.toml").write_text(
+        study_text("stress", url, n_trials=16, max_epochs=1, samples=40)
+    )
+    run = hpsearch("run", "s.toml", "--workers", "4", cwd=tmp_path)
+    _, err = run.communicate(timeout=300)
+    assert run.returncode == 0, err[-2000:]
+    assert states(url, "stress") == {"COMPLETE": 16}
+    assert "database is locked" not in err
+    with sqlite3.connect(tmp_path / "stress.db") as conn:
+        workers = conn.execute(
+            "SELECT COUNT(DISTINCT value_json) FROM trial_user_attributes WHERE key = 'worker'"
+        ).fetchone()[0]
+        claimed = conn.execute("SELECT claimed, n_trials FROM hpsearch_budget").fetchone()
+    # At least two raced for slots (so the exact count above is a race's outcome). Not all
+    # four: under load a worker still starting TensorFlow may find the budget already spent,
+    # as it legitimately can (seen once in CI: 3 of 4).
+    assert workers >= 2 and claimed == (16, 16)
+
+
+def _wait_for(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting")
+
+
+def _running_trial_of(storage: str, name: str, pid: int) -> int | None:
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        return None
+    for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,)):
+        if str(t.user_attrs.get("worker", "")).endswith(f":{pid}") and t.intermediate_values:
+            return t.number
+    return None
+
+
+def test_killed_worker_trial_is_failed_retried_and_nothing_is_lost(
+    storage: str, tmp_path: Path
+) -> None:
+    name = f"kill-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=3, max_epochs=12))
+    create = hpsearch("create", "s.toml", cwd=tmp_path)
+    assert create.wait(timeout=100) == 0, create.stderr.read() if create.stderr else ""
+    victim = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
+    other = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
+    _wait_for(lambda: _running_trial_of(storage, name, victim.pid) is not None)
+    killed = _running_trial_of(storage, name, victim.pid)
+    assert killed is not None
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert other.wait(timeout=300) == 0, other.stderr.read() if other.stderr else ""
+    study = optuna.load_study(study_name=name, storage=storage)
+    by_number = {t.number: t for t in study.trials}
+    assert by_number[killed].state == optuna.trial.TrialState.FAIL
+    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed]
+    assert len(retries) == 1 and retries[0].state == optuna.trial.TrialState.COMPLETE
+    assert retries[0].params == by_number[killed].params
+    assert states(storage, name) == {"COMPLETE": 3, "FAIL": 1}
+
+
+def test_two_workers_finish_a_shared_study_on_postgresql(tmp_path: Path) -> None:
+    """`run --workers` on the many-machine store (on SQLite, the four-worker race above)."""
+    if not PG_URL:
+        pytest.skip("HPSEARCH_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)")
+    storage = PG_URL
+    name = f"pair-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=6, max_epochs=1))
+    run = hpsearch("run", "s.toml", "--workers", "2", cwd=tmp_path)
+    _, err = run.communicate(timeout=300)
+    assert run.returncode == 0, err[-2000:]
+    assert states(storage, name) == {"COMPLETE": 6}
+
+
+def test_worker_needs_an_existing_study(cli, tmp_path: Path) -> None:
+    r = cli("worker", "nope", "--storage", f"sqlite:///{tmp_path / 'none.db'}")
+    assert r.code == 1 and "no such database file" in r.err
+
+
+def test_ctrl_c_then_sigkill_then_a_rerun_loses_nothing(tmp_path: Path) -> None:
+    """Ctrl-C records the trial as interrupted (one line, exit 130); a run then killed
+    outright (SIGKILL) has its trial reclaimed at once by the next run on this machine (its
+    process is gone), not left RUNNING until a heartbeat grace period, here a minute, runs
+    out; that run completes the budget. One study, three runs (each start imports TensorFlow)."""
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    text = study_text("k", url, n_trials=2, max_epochs=15).replace(
+        "grace_period = 4", "grace_period = 60"
+    )
+    (tmp_path / "s.toml").write_text(text)
+    run = hpsearch("run", "s.toml", cwd=tmp_path)
+    _wait_for(lambda: _running_trial_of(url, "k", run.pid) is not None)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130
+    # One line: no blank line before it (click's, for a terminal's ^C) when not a terminal.
+    assert err == "hpsearch: interrupted; the store is consistent, run again to resume\n"
+    study = optuna.load_study(study_name="k", storage=url)
+    failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
+    assert len(failed) == 1 and failed[0].user_attrs["stop_reason"] == "interrupted"
+    assert not study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+
+    run = hpsearch("run", "s.toml", cwd=tmp_path)
+    _wait_for(lambda: _running_trial_of(url, "k", run.pid) is not None)
+    killed = _running_trial_of(url, "k", run.pid)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    again = hpsearch("run", "s.toml", cwd=tmp_path)
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err[-2000:]
+    study = optuna.load_study(study_name="k", storage=url)
+    lost = study.trials[killed]  # type: ignore[index]
+    assert lost.state == optuna.trial.TrialState.FAIL
+    assert lost.user_attrs["stop_reason"] == "worker lost"
+    assert states(url, "k") == {"COMPLETE": 2, "FAIL": 2}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_are_capped_and_stop_when_their_parent_is_killed(cli, tmp_path: Path) -> None:
+    """No more workers than trials left, none over 4 per core, and a killed `run --workers`
+    leaves no worker training on its own: each stops as on Ctrl-C (trial interrupted)."""
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    (tmp_path / "s.toml").write_text(study_text("w", url, n_trials=2, max_epochs=400))
+    many = cli("run", str(tmp_path / "s.toml"), "--workers", "1000")
+    assert many.code == 2 and many.err.count("\n") == 1 and "more than 4 per CPU core" in many.err
+    assert not (tmp_path / "w.db").exists()
+
+    run = hpsearch("run", "s.toml", "--workers", "4", cwd=tmp_path)
+
+    def workers() -> list[int]:
+        try:
+            study = optuna.load_study(study_name="w", storage=url)
+        except KeyError:  # not created yet
+            return []
+        running = study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+        return [
+            int(str(t.user_attrs["worker"]).rsplit(":", 1)[1])
+            for t in running
+            if "worker" in t.user_attrs and t.intermediate_values
+        ]
+
+    _wait_for(lambda: len(workers()) == 2)
+    pids = workers()
+    run.send_signal(signal.SIGKILL)
+    out, _ = run.communicate(timeout=30)
+    assert "starting 2 worker(s): 2 of 2 trials left" in out
+    _wait_for(lambda: not any(_alive(pid) for pid in pids), timeout=30)
+    study = optuna.load_study(study_name="w", storage=url)
+    assert not study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+    stopped = [t.user_attrs.get("stop_reason") for t in study.trials]
+    assert stopped == ["interrupted", "interrupted"]
