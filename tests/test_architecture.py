@@ -207,3 +207,38 @@ def test_the_flat_layouts_module_paths_still_import() -> None:
 
     assert hpsearch.runner is hpsearch.engine.runner
     assert set(MOVED.values()) <= set(modules())
+
+
+def test_every_folder_is_a_package_the_wheel_ships() -> None:
+    """A folder missing from pyproject.toml's package list is missing from the wheel (the
+    installed hpsearch then fails on its first import of it)."""
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = set(config["tool"]["setuptools"]["packages"])
+    folders = {module_name(p.parent / "__init__.py") for p in SOURCE.rglob("__init__.py")}
+    assert folders <= shipped, f"add to [tool.setuptools] packages: {sorted(folders - shipped)}"
+
+
+def dot() -> str:
+    """The graph between folders (and root modules), one rank per layer, as Graphviz DOT:
+    ``python -m tests.test_architecture | dot -Tsvg -o docs/import-graph.svg``."""
+    counts: dict[tuple[str, str], int] = {}
+    for a, targets in graph().items():
+        for b in targets:
+            if unit(a) != unit(b) and unit(a):
+                key = (unit(a), unit(b))
+                counts[key] = counts.get(key, 0) + 1
+    label = {u: (f"{u}/" if (SOURCE / u).is_dir() else f"{u}.py") for u in set().union(*LAYERS)}
+    lines = ["digraph hpsearch {", "  rankdir=TB; node [shape=box, fontname=Helvetica];"]
+    for i, units in enumerate(LAYERS[:-1]):
+        names = " ".join(f'"{label[u]}"' for u in sorted(units))
+        lines.append(f"  {{ rank=same; {names} }}  // layer {i}")
+    for (a, b), n in sorted(counts.items()):
+        lines.append(f'  "{label[a]}" -> "{label[b]}" [label="{n}", fontsize=9];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(dot(), end="")

@@ -12,8 +12,8 @@ import pytest
 
 from hpsearch.config import DatasetConfig
 from hpsearch.data import load_dataset
-from hpsearch.data import text as text_module
 from hpsearch.errors import DataError
+from hpsearch.portable import data as portable_data
 from hpsearch.portable.data import stratified_split
 from tests.conftest import REPO, TINY_STUDY, imdb_csv
 
@@ -82,7 +82,7 @@ def test_second_load_comes_from_the_cache(monkeypatch: pytest.MonkeyPatch) -> No
     def boom(*a: object, **k: object) -> None:
         raise AssertionError("tokenized again")
 
-    monkeypatch.setattr(text_module, "fit_vectorizer", boom)
+    monkeypatch.setattr(portable_data, "fit_vectorizer", boom)  # vectorize_reviews calls it
     second = load_dataset(cfg, seed=0)
     assert np.array_equal(first.x_train, second.x_train)
     assert first.vocabulary == second.vocabulary
@@ -324,4 +324,4 @@ def test_directory_with_named_class_folders(tmp_path: Path) -> None:
 def test_a_folder_of_csv_files_given_as_a_folder_dataset_says_so(tmp_path: Path) -> None:
     (tmp_path / "train.csv").write_text("text,label\n")
     with pytest.raises(DataError, match=r"holds train.csv: give a CSV file itself"):
-        text_module.read_folder(tmp_path / "train")
+        portable_data.read_folder(tmp_path / "train")

@@ -1,0 +1,138 @@
+"""Search space: exact words and word pairs, weighted -> Dropout -> one linear layer (L2).
+
+The practitioner's first model, TF-IDF of word and word-pair counts with logistic regression,
+as a Keras model whose every setting is searched: the vocabulary size and length, how many word
+pairs join the words (exact pairs, the most frequent in the training split, not hashed), their
+weighting (presence; TF-IDF with sublinear counts; TF-IDF scaled by NBSVM's log-count ratio),
+the L2 penalty, input dropout and the shared training knobs. A linear layer over these columns
+with a sigmoid (or softmax) head is logistic regression; Adam at a high learning rate solves it
+in a few epochs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import optuna
+
+from hpsearch.knobs import DATA_BASELINE, TRAINING_BASELINE, suggest_data, suggest_training
+
+BASELINE: dict[str, Any] = {
+    **DATA_BASELINE,
+    "pairs": 20000,
+    "weighting": "tfidf",
+    "dropout": 0.0,
+    "l2": 1e-6,
+    **TRAINING_BASELINE,
+}
+"""TF-IDF of words and 20,000 word pairs into one linear layer, on the tutorial's data and
+training settings (5,000 words, 500 tokens, Adam 1e-3, batch 64)."""
+
+
+def suggest(trial: optuna.Trial) -> dict[str, Any]:
+    return {
+        **suggest_data(trial),
+        "pairs": trial.suggest_categorical("pairs", [0, 20000, 50000, 100000]),
+        "weighting": trial.suggest_categorical("weighting", ["binary", "tfidf", "nb"]),
+        "dropout": trial.suggest_float("dropout", 0.0, 0.9),
+        "l2": trial.suggest_float("l2", 1e-8, 1e-3, log=True),
+        **suggest_training(trial),
+    }
+
+
+def pair_keys(tokens: Any, vocab_size: int, xp: Any) -> Any:
+    """Each adjacent word pair as one integer, ``previous * vocab_size + word`` (0 where either
+    is padding). ``xp`` is ``keras.ops`` inside the model, numpy on the training split."""
+    tokens = xp.cast(tokens, "int64") if xp is not np else tokens.astype("int64")
+    previous = xp.pad(tokens[:, :-1], [[0, 0], [1, 0]])
+    key = previous * vocab_size + tokens
+    return xp.where((previous > 0) & (tokens > 0), key, xp.zeros_like(key))
+
+
+def frequent_pairs(x_train: np.ndarray, vocab_size: int, n: int) -> np.ndarray:
+    """The ``n`` pairs found in the most training rows (each at least twice), as keys."""
+    keys = pair_keys(np.asarray(x_train), vocab_size, np)
+    found = presence(keys)[1]
+    found = found[found > 0]
+    values, counts = np.unique(found, return_counts=True)
+    order = np.lexsort((values, -counts))  # most rows first, then the smaller key
+    kept = values[order][counts[order] >= 2][:n]
+    return np.sort(kept)
+
+
+def presence(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each id once per row: ``(row index, id)`` of every distinct id in each row of ``ids``."""
+    ordered = np.sort(ids, axis=1)
+    first = np.ones_like(ordered, dtype=bool)
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    return np.nonzero(first)[0], ordered[first]
+
+
+def column_weights(columns: np.ndarray, labels: np.ndarray, size: int, nb: bool) -> np.ndarray:
+    """Per column of ``size``: inverse document frequency over the training rows
+    (``log((1 + n) / (1 + df)) + 1``, scikit-learn's smoothed form), times NBSVM's log-count
+    ratio with ``nb`` (Wang & Manning, 2012: ``|log((p / |p|_1) / (q / |q|_1))|`` for the rows
+    of a class against all others, the largest over the classes; the linear layer learns the
+    sign). ``columns`` holds each row's column ids, 0 for none; column 0 gets weight 0."""
+    rows, found = presence(columns)
+    keep = found > 0
+    rows, found = rows[keep], found[keep]
+    df = np.bincount(found, minlength=size)[:size]
+    weights = np.log((1.0 + len(columns)) / (1.0 + df)) + 1.0
+    if nb:
+        labels = np.asarray(labels).reshape(-1).astype("int64")
+        classes = int(labels.max()) + 1
+        held = np.bincount(labels[rows] * size + found, minlength=classes * size)
+        held = held[: classes * size].reshape(classes, size).astype("float64")
+        ratio = np.zeros(size)
+        for c in range(classes):
+            p = 1.0 + held[c]
+            q = 1.0 + held.sum(axis=0) - held[c]
+            ratio = np.maximum(ratio, np.abs(np.log((p / p.sum()) / (q / q.sum()))))
+        weights = weights * ratio
+    weights[0] = 0.0
+    return weights.astype("float32")
+
+
+def build_model(params: dict[str, Any], data: Any) -> keras.Model:
+    from keras import ops
+
+    # The head follows the data: one sigmoid unit for two classes, softmax over k otherwise.
+    units, activation = (1, "sigmoid") if data.num_classes == 2 else (data.num_classes, "softmax")
+    words, weighting = data.vocab_size, params["weighting"]
+    mode = "multi_hot" if weighting == "binary" else "count"
+    tokens = keras.Input(shape=(data.maxlen,), dtype="int32")
+    x_train = np.asarray(data.x_train)
+    columns = [keras.layers.CategoryEncoding(words, output_mode=mode)(tokens)]
+    train_columns = [(x_train, words)]
+    if params["pairs"]:
+        known = frequent_pairs(x_train, words, params["pairs"])
+        # Pair i of ``known`` is id i + 1; any other key (and padding, 0) is id 0, no column.
+        lookup = keras.layers.IntegerLookup(
+            vocabulary=known, num_oov_indices=1, mask_token=None, output_mode="int"
+        )
+        size = len(known) + 1
+        pair_ids = lookup(pair_keys(tokens, words, ops))
+        columns.append(keras.layers.CategoryEncoding(size, output_mode=mode)(pair_ids)[:, 1:])
+        train_keys = pair_keys(x_train, words, np)
+        at = np.minimum(np.searchsorted(known, train_keys), max(len(known) - 1, 0))
+        hit = (train_keys > 0) & (known[at] == train_keys) if len(known) else train_keys < 0
+        train_columns.append((np.where(hit, at + 1, 0), size))
+    features = keras.layers.Concatenate()(columns) if len(columns) > 1 else columns[0]
+    if weighting != "binary":
+        # TF-IDF as scikit-learn's TfidfVectorizer(sublinear_tf=True): 1 + log(count) times
+        # fixed column weights from the training split, each text scaled to unit length. Keras
+        # has no layer that multiplies by fixed weights; Normalization with mean 0 and variance
+        # 1 / weight^2 does, and it is stored in the saved model (stock Keras loads it).
+        weights = [column_weights(c, data.y_train, n, weighting == "nb") for c, n in train_columns]
+        scale = np.concatenate([weights[0], *(w[1:] for w in weights[1:])])  # pairs: no id 0
+        variance = np.where(scale > 0, 1.0 / np.maximum(scale, 1e-15) ** 2, 1e30)
+        tf = ops.where(features > 0, 1.0 + ops.log(ops.maximum(features, 1.0)), 0.0)
+        features = keras.layers.Normalization(mean=np.zeros_like(scale), variance=variance)(tf)
+    norm = ops.sqrt(ops.maximum(ops.sum(features * features, axis=1, keepdims=True), 1e-12))
+    x = keras.layers.Dropout(params["dropout"])(features / norm)
+    l2 = keras.regularizers.L2(params["l2"])
+    out = keras.layers.Dense(units, activation=activation, kernel_regularizer=l2)(x)
+    return keras.Model(tokens, out)
