@@ -93,8 +93,8 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         BASE.replace("lstm_dropout", "lstm_dropuot"),
         ["run", "s.toml"],
         2,
-        "space 'lstm_dropuot' is unknown; allowed: bag_of_words, cnn_lstm, lstm_dropout, "
-        "lstm_l1l2, pooled",
+        "space 'lstm_dropuot' is unknown; allowed: bag_of_words, cnn, cnn_lstm, lstm_dropout, "
+        "lstm_l1l2, ngrams, pooled",
     ),
     (
         "a negative number of finalists to re-evaluate",

@@ -145,8 +145,8 @@ def test_shipped_spaces_are_part_of_hpsearch_not_a_spaces_package(tmp_path: Path
     [
         (
             "lstm_dropuot",
-            "space 'lstm_dropuot' is unknown; allowed: bag_of_words, cnn_lstm, lstm_dropout, "
-            "lstm_l1l2, pooled",
+            "space 'lstm_dropuot' is unknown; allowed: bag_of_words, cnn, cnn_lstm, lstm_dropout, "
+            "lstm_l1l2, ngrams, pooled",
         ),
         ("nowhere/x.py", "no such file"),
         ("no_such_pkg.mod", "cannot import it"),
@@ -207,8 +207,13 @@ def test_every_space_exports_a_script_that_builds_its_model(name: str) -> None:
     namespace: dict[str, object] = {"__name__": "exported"}
     exec(compile(text, f"{name}-export.py", "exec"), namespace)
     build = namespace["build_model"]
+    rng = np.random.default_rng(0)
     for k in (2, 3):
-        data = SimpleNamespace(vocab_size=40, maxlen=10, num_classes=k)
+        # A space may derive fixed weights from the training split (TF-IDF, word pairs).
+        x = rng.integers(0, 40, size=(30, 10))
+        data = SimpleNamespace(
+            vocab_size=40, maxlen=10, num_classes=k, x_train=x, y_train=np.arange(30) % k
+        )
         model = build(namespace["PARAMS"], data)  # type: ignore[operator]
         assert model.output_shape == (None, 1 if k == 2 else k)
     assert not any(
