@@ -335,9 +335,9 @@ def run_keras_tuner(
     data: Dataset,
     workdir: Path,
 ) -> Result:
-    ranges = setting.pin(
-        study_config(args, "kt", seed, "sqlite://", "random", "none"), space
-    ).ranges
+    # The ranges hpsearch's own study searches: pinned knobs, the rest following the data.
+    pinned = setting.pin(study_config(args, "kt", seed, "sqlite://", "random", "none"), space)
+    ranges = setting.follow_data(pinned, space)[0].ranges
     hypermodel = SpaceHyperModel(space, data, ranges)
     common: dict[str, Any] = {
         "objective": "val_accuracy",
@@ -637,6 +637,7 @@ def main(argv: list[str] | None = None) -> None:
         args.maxlen, args.num_words, args.overhead_epochs, args.overhead_repeats = 50, 1000, 2, 1
     space = load_space(args.space)
     probe = setting.pin(study_config(args, "probe", 0, "sqlite://", "random", "none"), space)
+    probe = setting.follow_data(probe, space)[0]
     data = load_dataset(setting.ceiling(probe, space).dataset, seed=0)
     stem = "smoke" if args.smoke else "compare"
     if args.storage is None and not args.overhead_only:

@@ -19,6 +19,12 @@ OPTIMIZERS = ("adam", "rmsprop", "nadam", "sgd")
 DATA_KNOBS = ("num_words", "maxlen")
 """Params that choose the data rather than the model: vocabulary size and sequence length."""
 
+NUM_WORDS = (500, 100_000)
+"""The vocabulary sizes :func:`suggest_data` declares (a study narrows them to its data)."""
+
+MAXLEN = (8, 2000)
+"""The lengths in tokens :func:`suggest_data` declares (a study narrows them to its data)."""
+
 DATA_BASELINE: dict[str, Any] = {"num_words": 5000, "maxlen": 500}
 """The tutorial's data settings: the top 5,000 words, reviews cut or padded to 500 tokens."""
 
@@ -27,14 +33,19 @@ TRAINING_BASELINE: dict[str, Any] = {"batch_size": 64, "optimizer": "adam", "lea
 
 
 def suggest_data(trial: optuna.Trial) -> dict[str, Any]:
-    """Vocabulary size (log scale) and sequence length, as wide as a user would start.
+    """Vocabulary size and sequence length, both on a log scale.
 
+    Declared wide enough for any text task; a study searches the part its own data calls for:
+    unless its ``[ranges]`` say otherwise, the engine narrows both to the training texts
+    (:func:`hpsearch.engine.setting.follow_data`: lengths from the median to the 99th
+    percentile of words per text, vocabularies up to the words found in two texts or more).
     Text is vectorized once at the largest setting the study allows; each trial's setting is
-    cut from it (see :func:`hpsearch.portable.restrict_arrays`), so trying many costs nothing.
+    cut from it (see :func:`hpsearch.portable.data.restrict_arrays`), so trying many costs
+    nothing.
     """
     return {
-        "num_words": trial.suggest_int("num_words", 1000, 40000, log=True),
-        "maxlen": trial.suggest_int("maxlen", 50, 800, step=50),
+        "num_words": trial.suggest_int("num_words", *NUM_WORDS, log=True),
+        "maxlen": trial.suggest_int("maxlen", *MAXLEN, log=True),
     }
 
 

@@ -110,6 +110,8 @@ class Printed(RunEvents):
             f"study {cfg.name} · space {prep.space.name} · {summary['description']} "
             f"({summary['train']} train / {summary['validation']} validation) · {cfg.storage}"
         )
+        if prep.range_note:
+            out.print(prep.range_note)
         if prep.baseline_note:
             out.print(prep.baseline_note)
 

@@ -7,7 +7,9 @@ like ``keras.utils.pad_sequences``' defaults. Results are cached by content and 
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +55,41 @@ def read_reviews(cfg: DatasetConfig) -> tuple[Reviews, Reviews | None]:
     test_dir = root / "test"
     train = read_folder(root / "train")
     return train, (read_folder(test_dir, train[2]) if test_dir.is_dir() else None)
+
+
+# TextVectorization's default standardization (lower_and_strip_punctuation), in plain Python:
+# the profile below needs word counts, not the vectorizer (and no TensorFlow).
+_PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
+
+
+@dataclass(frozen=True)
+class TextProfile:
+    """What a study's ranges follow: words per training text and how many words recur."""
+
+    texts: int
+    median_words: int
+    p99_words: int
+    recurring_words: int
+    """Distinct words found in two training texts or more (a word seen once cannot be learnt)."""
+
+
+def text_profile(cfg: DatasetConfig) -> TextProfile:
+    """Words per text (median, 99th percentile) and recurring words of the training file,
+    split into words as ``TextVectorization`` splits them."""
+    texts = read_reviews(cfg)[0][0]
+    lengths = []
+    seen: Counter[str] = Counter()
+    for text in texts:
+        words = _PUNCTUATION.sub("", text.lower()).split()
+        lengths.append(len(words))
+        seen.update(set(words))
+    median, p99 = np.percentile(lengths, [50, 99]) if lengths else (0, 0)
+    return TextProfile(
+        texts=len(texts),
+        median_words=int(np.ceil(median)),
+        p99_words=int(np.ceil(p99)),
+        recurring_words=sum(1 for n in seen.values() if n >= 2),
+    )
 
 
 def _source_files(cfg: DatasetConfig) -> list[Path]:

@@ -118,6 +118,10 @@ class Prepared:
     sampler: optuna.samplers.BaseSampler
     pruner: optuna.pruners.BasePruner
     data: Dataset
+    from_data: tuple[str, ...] = ()
+    """Data knobs whose ranges the study's texts set (:func:`setting.follow_data`)."""
+    range_note: str | None = None
+    """Where those ranges came from, for the run's first lines."""
     _views: dict[tuple[int | None, int | None], Dataset] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -139,6 +143,13 @@ class Prepared:
             for knob in DATA_KNOBS
             if knob in self.space.baseline and getattr(self.cfg.dataset, knob) is not None
         }
+        # Ranges that follow the data take the tutorial's size to the nearest the data allows
+        # (500 tokens of a ten-word question are padding).
+        for knob in self.from_data:
+            if knob in self.space.baseline and knob not in pinned:
+                r = self.cfg.ranges[knob]
+                assert r.low is not None and r.high is not None
+                pinned[knob] = min(max(int(self.space.baseline[knob]), int(r.low)), int(r.high))
         return {**self.space.baseline, **pinned}
 
     @property
@@ -167,6 +178,7 @@ def prepare(
         space = load_space(cfg.space, beside(folder), folder)
     cfg = setting.pin(cfg, space)
     check_ranges(space, cfg.ranges, where)
+    cfg, from_data, range_note = setting.follow_data(cfg, space)
     if cfg.baseline:
         check_baseline(space)
     seed = cfg.seed if sampler_seed is None else sampler_seed
@@ -176,7 +188,7 @@ def prepare(
     data = load_dataset(setting.ceiling(cfg, space).dataset, cfg.seed)
     params = sample_params(space, cfg.ranges)
     check_build(space, params, data.restrict(*setting.of(params)))
-    return Prepared(cfg, space, sampler, pruner, data)
+    return Prepared(cfg, space, sampler, pruner, data, from_data, range_note)
 
 
 def counted(study: optuna.Study) -> int:

@@ -16,7 +16,11 @@ from typing import Any
 from hpsearch.config import RangeOverride, StudyConfig
 from hpsearch.engine.spaces import Space, describe, largest
 from hpsearch.errors import ConfigError
-from hpsearch.knobs import DATA_KNOBS
+from hpsearch.knobs import DATA_KNOBS, MAXLEN, NUM_WORDS
+
+WITHOUT_TEXT = {"num_words": RangeOverride(1000, 40000), "maxlen": RangeOverride(50, 800)}
+"""The ranges of a dataset whose texts cannot be profiled (Keras' imdb.npz, synthetic
+sequences): what the tutorial's data calls for."""
 
 
 def searched(space: Space, ranges: dict[str, RangeOverride]) -> dict[str, int]:
@@ -47,6 +51,36 @@ def pin(cfg: StudyConfig, space: Space) -> StudyConfig:
             )
         ranges[knob] = pinned
     return cfg if ranges == cfg.ranges else dataclasses.replace(cfg, ranges=ranges)
+
+
+def follow_data(cfg: StudyConfig, space: Space) -> tuple[StudyConfig, tuple[str, ...], str | None]:
+    """The data knobs the space searches and the study file leaves open (no ``[ranges]``
+    entry, not pinned by ``[dataset]``) get ranges from the training texts: the length from
+    the median to the 99th percentile of words per text (shorter cuts half the texts, longer
+    is padding), the vocabulary from 1,000 words (fewer where fewer recur) to every word
+    found in two texts or more. Returns the config, the knobs so set, and a line saying so.
+    Derived once, when the study is created or resumed from its file; a stored study keeps
+    the ranges it was created with."""
+    knobs = [k for k in searched(space, {}) if k not in cfg.ranges]
+    if not knobs:
+        return cfg, (), None
+    if cfg.dataset.kind in ("csv", "directory"):
+        from hpsearch.data.text import text_profile
+
+        profile = text_profile(cfg.dataset)
+        low = min(max(profile.median_words, MAXLEN[0]), MAXLEN[1])
+        high_words = min(max(profile.recurring_words, NUM_WORDS[0]), NUM_WORDS[1])
+        derived = {
+            "maxlen": RangeOverride(low, min(max(profile.p99_words, low), MAXLEN[1])),
+            "num_words": RangeOverride(min(1000, high_words), high_words),
+        }
+        source = f"the {profile.texts} training texts"
+    else:
+        derived, source = WITHOUT_TEXT, f"the {cfg.dataset.kind} dataset's defaults"
+    ranges = {**cfg.ranges, **{k: derived[k] for k in knobs}}
+    shown = ", ".join(f"{k} {derived[k].low}-{derived[k].high}" for k in knobs)
+    note = f"ranges from {source}: {shown}"
+    return dataclasses.replace(cfg, ranges=ranges), tuple(knobs), note
 
 
 def ceiling(cfg: StudyConfig, space: Space) -> StudyConfig:

@@ -12,7 +12,7 @@ import numpy as np
 import optuna
 import pytest
 
-from hpsearch.config import DatasetConfig, RangeOverride
+from hpsearch.config import DatasetConfig, RangeOverride, StudyConfig
 from hpsearch.config.studyfile import load_study_file
 from hpsearch.data import load_dataset
 from hpsearch.engine import setting
@@ -142,6 +142,45 @@ def test_a_study_file_value_pins_a_searched_knob(tmp_path: Path) -> None:
 
 def test_the_largest_setting_follows_the_ranges() -> None:
     space = load_space(str(REPO / "spaces" / "bag_of_words.py"))
-    assert setting.searched(space, {}) == {"num_words": 40000, "maxlen": 800}
+    assert setting.searched(space, {}) == {"num_words": 100_000, "maxlen": 2000}  # declared
     narrowed = {"num_words": RangeOverride(choices=(2000, 8000)), "maxlen": RangeOverride(100, 300)}
     assert setting.searched(space, narrowed) == {"num_words": 8000, "maxlen": 300}
+
+
+def _texts(tmp_path: Path, lengths: list[int]) -> Path:
+    """A CSV whose i-th text has lengths[i] words (w0, w1, ...) and alternating labels."""
+    rows = ["text,label"]
+    for i, n in enumerate(lengths):
+        rows.append(" ".join(f"w{(i + j) % 40}" for j in range(n)) + f",{i % 2}")
+    path = tmp_path / "texts.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_open_data_knobs_follow_the_training_texts(tmp_path: Path) -> None:
+    """Short texts get short lengths and a vocabulary of the words that recur; the baseline
+    (the tutorial's 500 tokens, 5,000 words) is brought to the nearest size the data allows."""
+    path = _texts(tmp_path, [10] * 52 + [12] * 46 + [30, 30])
+    cfg = StudyConfig(name="s", space="bag_of_words", storage="sqlite://")
+    cfg = cfg.replace(dataset=DatasetConfig(kind="csv", path=str(path)))
+    space = load_space("bag_of_words")
+    followed, knobs, note = setting.follow_data(cfg, space)
+    assert knobs == ("num_words", "maxlen")
+    assert followed.ranges["maxlen"] == RangeOverride(10, 30)  # median, 99th percentile
+    assert followed.ranges["num_words"] == RangeOverride(500, 500)  # 40 recurring words: the least
+    assert note == "ranges from the 100 training texts: num_words 500-500, maxlen 10-30"
+    # What the study file sets stays: a range, or a pinned size.
+    narrowed = cfg.replace(ranges={"maxlen": RangeOverride(20, 25)})
+    again, knobs, _ = setting.follow_data(narrowed, space)
+    assert knobs == ("num_words",) and again.ranges["maxlen"] == RangeOverride(20, 25)
+    # A space that searches neither is left alone.
+    assert setting.follow_data(cfg.replace(space="lstm_dropout"), load_space("lstm_dropout"))[
+        1:
+    ] == ((), None)
+
+
+def test_a_dataset_without_texts_keeps_the_tutorials_ranges() -> None:
+    cfg = StudyConfig(name="s", space="bag_of_words", storage="sqlite://")
+    cfg = cfg.replace(dataset=DatasetConfig(kind="synthetic"))
+    followed, knobs, note = setting.follow_data(cfg, load_space("bag_of_words"))
+    assert followed.ranges == setting.WITHOUT_TEXT and knobs and note is not None
