@@ -39,7 +39,7 @@ from hpsearch.engine.spaces import (
     stored_space,
     study_folder,
 )
-from hpsearch.engine.strategies import make_pruner, make_sampler
+from hpsearch.engine.strategies import exercise, make_pruner, make_sampler
 from hpsearch.errors import (
     ConfigError,
     HpsearchError,
@@ -184,6 +184,7 @@ def prepare(
     seed = cfg.seed if sampler_seed is None else sampler_seed
     sampler = make_sampler(cfg.sampler, seed, where, multi=cfg.objective.multi)
     pruner = make_pruner(cfg.pruner, cfg.budget.max_epochs, where)
+    exercise(cfg.sampler, cfg.pruner, seed, cfg.budget.max_epochs, where, cfg.objective.multi)
     check_storage(cfg.storage, create=True)
     data = load_dataset(setting.ceiling(cfg, space).dataset, cfg.seed)
     params = sample_params(space, cfg.ranges)

@@ -3,13 +3,17 @@
 Each name maps to Optuna's own class; the table's other keys are that class's keyword
 arguments. Allowed keys are read from the class signature (not a hand-kept list), and
 the class's own argument checks run here, before any storage is touched, so a bad value
-becomes one ConfigError line.
+becomes one ConfigError line. Some options pass the constructor and fail only when the
+strategy first decides (Hyperband's resources at its first pruning decision, say), so
+:func:`exercise` runs a fresh copy of each through a throwaway in-memory study first.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import inspect
+import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -108,3 +112,68 @@ def _construct(factory: Callable[..., Any], options: dict[str, Any], kind: str, 
         shown = ", ".join(f"{k} = {v!r}" for k, v in options.items())
         reason = " ".join(str(exc).split())
         raise ConfigError(f"{where}: [{kind}] {shown}: {reason}") from None
+
+
+def exercise(
+    sampler_cfg: StrategyConfig,
+    pruner_cfg: StrategyConfig,
+    seed: int,
+    max_epochs: int,
+    where: str,
+    multi: bool = False,
+) -> None:
+    """Run fresh copies of the sampler and the pruner through a throwaway in-memory study:
+    a few trials over a float, an int and a categorical knob, each reporting one value per
+    epoch and asking the pruner every time, as a study does. Whatever fails there (an option
+    the constructor took but the first decision cannot use) is one ConfigError naming the
+    option, before anything is written. Optuna's own strategies only; nothing is stored."""
+    sampler = make_sampler(sampler_cfg, seed, where, multi=multi)
+    pruner = make_pruner(pruner_cfg, max_epochs, where)
+    startup = sampler_cfg.options.get("n_startup_trials", 10)
+    trials = 4 if sampler_cfg.name == "gp" else min(max(int(startup), 0) + 3, 24)
+    for kind, cfg in (("sampler", sampler_cfg), ("pruner", pruner_cfg)):
+        level = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.ERROR)  # its per-trial notes, not ours
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Optuna's experimental and startup notices
+                _trials(sampler, pruner if kind == "pruner" else None, trials, max_epochs, multi)
+        except Exception as exc:
+            shown = ", ".join(f"{k} = {v!r}" for k, v in cfg.options.items()) or "its defaults"
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise ConfigError(
+                f"{where}: [{kind}] {cfg.name} with {shown} fails when it first decides "
+                f"({type(exc).__name__}: {reason}); allowed: options {cfg.name!r} can run with"
+            ) from None
+        finally:
+            optuna.logging.set_verbosity(level)
+
+
+def _trials(
+    sampler: optuna.samplers.BaseSampler,
+    pruner: optuna.pruners.BasePruner | None,
+    n: int,
+    max_epochs: int,
+    multi: bool,
+) -> None:
+    """``n`` trials of a stand-in objective on a fresh in-memory study."""
+    study = optuna.create_study(
+        sampler=sampler,
+        pruner=pruner or optuna.pruners.NopPruner(),
+        directions=["maximize", "minimize"] if multi else ["maximize"],
+    )
+    for number in range(n):
+        trial = study.ask()
+        x = trial.suggest_float("x", 1e-4, 1.0, log=True)
+        k = trial.suggest_int("k", 1, 8)
+        c = trial.suggest_categorical("c", ["a", "b"])
+        value = math.sin(number) * x + k / 8 + (c == "a") * 0.1
+        if multi:
+            study.tell(trial, [value, x])
+            continue
+        for step in range(max_epochs):
+            trial.report(value + step / max_epochs, step)
+            if pruner is not None and trial.should_prune():
+                break
+        study.tell(trial, value)
+

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import optuna
 import pytest
 
 from hpsearch.config import StrategyConfig
-from hpsearch.engine.strategies import PRUNERS, SAMPLERS, make_pruner, make_sampler
+from hpsearch.engine.strategies import PRUNERS, SAMPLERS, exercise, make_pruner, make_sampler
 from hpsearch.errors import ConfigError
+from tests.conftest import TINY_STUDY
 
 
 @pytest.mark.parametrize("name", [n for n in SAMPLERS if n != "gp"])
@@ -60,3 +63,57 @@ def test_bad_strategies_name_the_value(kind: str, cfg: StrategyConfig, expected:
 def test_hyperband_budget_defaults_to_max_epochs() -> None:
     pruner = make_pruner(StrategyConfig("hyperband"), 7, "f.toml")
     assert pruner._max_resource == 7  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("kind", "sampler", "pruner", "named"),
+    [
+        # Each passes its constructor, then fails at the first decision a study asks for.
+        (
+            "pruner",
+            StrategyConfig("tpe"),
+            StrategyConfig("hyperband", {"reduction_factor": 1}),
+            "reduction_factor = 1",
+        ),
+        (
+            "pruner",
+            StrategyConfig("tpe"),
+            StrategyConfig("hyperband", {"min_resource": 0}),
+            "min_resource = 0",
+        ),
+        (
+            "sampler",
+            StrategyConfig("tpe", {"n_startup_trials": 1, "n_ei_candidates": 0}),
+            StrategyConfig("median"),
+            "n_ei_candidates = 0",
+        ),
+        (
+            "sampler",
+            StrategyConfig("random", {"seed": "x"}),
+            StrategyConfig("median"),
+            "seed = 'x'",
+        ),
+    ],
+)
+def test_options_that_fail_at_the_first_decision_are_refused_up_front(
+    kind: str, sampler: StrategyConfig, pruner: StrategyConfig, named: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        exercise(sampler, pruner, 0, 10, "f.toml")
+    message = str(refused.value)
+    assert message.startswith(f"f.toml: [{kind}] ") and named in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("name", sorted(set(PRUNERS) - {"percentile"}))
+def test_every_pruner_with_its_defaults_passes_the_exercise(name: str) -> None:
+    exercise(StrategyConfig("tpe"), StrategyConfig(name), 0, 10, "f.toml")
+
+
+def test_a_refused_strategy_writes_nothing(cli, study_file, tmp_path: Path) -> None:
+    bad = '[pruner]\nname = "hyperband"\nreduction_factor = 1\n'
+    median = '[pruner]\nname = "median"\nn_startup_trials = 1\nn_warmup_steps = 0\n'
+    path = study_file(TINY_STUDY.replace(median, bad))
+    r = cli("run", str(path))
+    assert r.code == 2 and r.err.count("\n") == 1 and "reduction_factor = 1" in r.err
+    assert not (tmp_path / "tiny.db").exists()
