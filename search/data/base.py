@@ -127,9 +127,6 @@ class Dataset:
         }
 
 
-# The functions below are copied verbatim into exported training scripts (hpsearch.output.export).
-
-
 def cache_dir() -> Path:
     return Path(os.environ.get("HPSEARCH_CACHE", Path.home() / ".cache" / "hpsearch"))
 

@@ -110,8 +110,22 @@ def _source_files(cfg: DatasetConfig) -> list[Path]:
 
 def _build(cfg: DatasetConfig, seed: int) -> dict[str, np.ndarray]:
     train, test = read_reviews(cfg)
+    check_words(train[0], cfg)
     return vectorize_reviews(train, test, *cfg.size(), cfg.validation_split, cfg.max_samples, seed)
 
 
-# The functions below are copied verbatim into exported training scripts (hpsearch.output.export):
-# they use only the standard library, NumPy and Keras.
+MIN_TEXTS_WITH_WORDS = 10
+"""Fewer texts holding a word than this leave nothing to learn a vocabulary or a model from."""
+
+
+def check_words(texts: list[str], cfg: DatasetConfig) -> None:
+    """Texts whose words the vectorizer can find: a column of empty or punctuation-only texts
+    is one line naming the file and the column (a few empty texts among many still train)."""
+    with_words = sum(1 for t in texts if _PUNCTUATION.sub("", t.lower()).split())
+    if with_words >= min(MIN_TEXTS_WITH_WORDS, len(texts)) and with_words > 0:
+        return
+    where = f"{cfg.path}, column {cfg.text_column!r}" if cfg.kind == "csv" else f"{cfg.path}"
+    raise DataError(
+        f"{where}: {with_words} of {len(texts)} texts hold a word (the rest are empty or "
+        f"punctuation); allowed: at least {MIN_TEXTS_WITH_WORDS} texts with words to train on"
+    )

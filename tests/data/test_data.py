@@ -325,3 +325,26 @@ def test_a_folder_of_csv_files_given_as_a_folder_dataset_says_so(tmp_path: Path)
     (tmp_path / "train.csv").write_text("text,label\n")
     with pytest.raises(DataError, match=r"holds train.csv: give a CSV file itself"):
         portable_data.read_folder(tmp_path / "train")
+
+
+@pytest.mark.parametrize(
+    ("texts", "holding"),
+    [(["", "!!!", "...", "?"] * 10, 0), (["good film"] * 3 + ["?"] * 37, 3)],
+)
+def test_texts_without_words_are_one_line_naming_the_file(
+    tmp_path: Path, texts: list[str], holding: int
+) -> None:
+    path = tmp_path / "empty.csv"
+    rows = ["text,label", *(f'"{t}",{i % 2}' for i, t in enumerate(texts))]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as refused:
+        load_dataset(_csv_cfg(path, max_samples=None), seed=0)
+    assert str(refused.value).startswith(f"{path}, column 'text': {holding} of 40 texts hold")
+
+
+def test_a_few_empty_texts_among_many_still_train(tmp_path: Path) -> None:
+    path = tmp_path / "mostly.csv"
+    rows = ["text,label", *(f"word{i % 7} other{i % 3},{i % 2}" for i in range(38)), '"",0', "!,1"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = load_dataset(_csv_cfg(path, max_samples=None, num_words=50, maxlen=8), seed=0)
+    assert len(data.y_train) + len(data.y_val) == 40
