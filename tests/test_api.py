@@ -77,7 +77,7 @@ def test_a_stored_study_reads_as_typed_records(cli, study_file) -> None:
     assert study.optuna.study_name == "tiny"
     assert study.tradeoff().study == "tiny"
     assert study.tradeoff(gap="loss", max_gap=0.25).max_gap == 0.25  # as tradeoff --max-gap
-    with pytest.raises(hpsearch.StorageError, match="trial 99 is out of range; study 'tiny'"):
+    with pytest.raises(hpsearch.ConfigError, match="trial 99 is out of range; study 'tiny'"):
         study.epochs(99)  # was an empty list, as if the trial had no epochs
     as_text: Any = "0"  # what a notebook user may pass, past the type hints
     for call in (lambda: study.epochs(as_text), lambda: study.export("x.py", trial=as_text)):

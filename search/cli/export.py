@@ -8,7 +8,7 @@ import textwrap
 
 import click
 
-from hpsearch.cli.shared import debug_option, out, quiet_tensorflow, storage_option
+from hpsearch.cli.shared import debug_option, nonempty, out, quiet_tensorflow, storage_option
 from hpsearch.output.tables import fmt, short
 
 
@@ -92,6 +92,7 @@ def export(
     from hpsearch.output.export import export as run_export
 
     quiet_tensorflow()
+    nonempty("-o", output)
     default = "train_best.py" if fmt == "script" else "train_best.json"
     path, config = run_export(
         storage, study, number, Path(output or default), fmt, force, ensemble=ensemble

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from hpsearch.cli.shared import (
     debug_option,
+    nonempty,
     out,
     print_finalists,
     print_trials,
@@ -231,6 +232,7 @@ def report(study: str, storage: str, output: str) -> None:
 
     from hpsearch.output.report import write_report
 
+    nonempty("-o", output)
     out.print(f"wrote {write_report(storage, study, Path(output))}")
 
 

@@ -75,6 +75,10 @@ def apply_overrides(
     )
     dataset = cfg.dataset
     if data is not None:
+        if not data.strip():
+            raise ConfigError(
+                f"--data {data!r} is empty; allowed: a CSV, an aclImdb folder or imdb.npz"
+            )
         p = Path(data)
         if p.is_dir():
             kind = "directory"

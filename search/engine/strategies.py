@@ -176,4 +176,3 @@ def _trials(
             if pruner is not None and trial.should_prune():
                 break
         study.tell(trial, value)
-

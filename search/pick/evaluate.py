@@ -15,7 +15,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from hpsearch.engine.spaces import Space
-from hpsearch.errors import DataError, StorageError
+from hpsearch.errors import ConfigError, DataError, StorageError
 from hpsearch.pick.tradeoff import analyse
 from hpsearch.portable.scores import confusion_matrix, confusion_table, macro_f1_of
 from hpsearch.store.database import EpochLog
@@ -49,7 +49,8 @@ def check_number(study: str, number: int, count: int) -> None:
     """A trial number given by the user names one of the study's ``count`` trials."""
     if not 0 <= number < count:
         held = f"trials 0..{count - 1}" if count else "no trials yet"
-        raise StorageError(f"trial {number} is out of range; study {study!r} has {held}")
+        # The user's argument is out of range: bad input (exit 2), not a fault of the store.
+        raise ConfigError(f"trial {number} is out of range; study {study!r} has {held}")
 
 
 def chosen_trial(study: optuna.Study, log: EpochLog, number: int | None) -> FrozenTrial:

@@ -234,7 +234,11 @@ def read_folder(folder: Path, classes: tuple[str, ...] | None = None) -> Reviews
     labels: list[int] = []
     for label, name in enumerate(classes):
         files = sorted((folder / name).glob("*.txt"))
-        texts += [f.read_text(encoding="utf-8", errors="replace") for f in files]
+        for f in files:  # one decoding policy with read_csv: UTF-8 (a BOM allowed), or refused
+            try:
+                texts.append(f.read_text(encoding="utf-8-sig"))
+            except UnicodeDecodeError:
+                raise DataError(f"{f}: not UTF-8 text; allowed: UTF-8 .txt reviews") from None
         labels += [label] * len(files)
     return texts, np.asarray(labels, dtype="int32"), classes
 

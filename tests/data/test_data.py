@@ -348,3 +348,16 @@ def test_a_few_empty_texts_among_many_still_train(tmp_path: Path) -> None:
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     data = load_dataset(_csv_cfg(path, max_samples=None, num_words=50, maxlen=8), seed=0)
     assert len(data.y_train) + len(data.y_val) == 40
+
+
+def test_a_folder_review_that_is_not_utf8_is_one_line_as_a_csv_is(tmp_path: Path) -> None:
+    for name in ("neg", "pos"):
+        (tmp_path / "train" / name).mkdir(parents=True)
+        for i in range(6):
+            (tmp_path / "train" / name / f"{i}.txt").write_text(f"a {name} film {i}")
+    (tmp_path / "train" / "pos" / "9.txt").write_bytes("un café crème".encode("latin-1"))
+    with pytest.raises(DataError) as refused:
+        portable_data.read_folder(tmp_path / "train")
+    assert str(refused.value) == f"{tmp_path / 'train' / 'pos' / '9.txt'}: not UTF-8 text; " + (
+        "allowed: UTF-8 .txt reviews"
+    )

@@ -184,6 +184,9 @@ def test_export_errors(cli, study_file, tmp_path: Path) -> None:
     for args, expected in cases:
         r = cli(*args)
         assert r.code != 0 and expected in r.err and r.err.count("\n") == 1
+    assert cli("export", "e", "--trial", "3").code == 2  # an argument out of range: bad input
+    r = cli("export", "e", "-o", "")  # as the API refuses an empty path
+    assert r.code == 2 and r.err == "hpsearch: error: -o '' is empty; allowed: a file path\n"
     assert cli("export", "e", "-o", "t.py").code == 0
     r = cli("export", "e", "-o", "t.py")
     assert r.code == 2 and "t.py exists; pass --force" in r.err

@@ -161,7 +161,7 @@ def test_evaluate_errors(cli, study_file) -> None:
     )
     assert cli("run", str(study_file(text))).code == 0
     r = cli("evaluate", "e", "--trial", "5")
-    assert r.code == 1 and "trial 5 is out of range; study 'e' has trials 0..0" in r.err
+    assert r.code == 2 and "trial 5 is out of range; study 'e' has trials 0..0" in r.err
     r = cli("evaluate", "e", "--trial", "0")
     assert r.code == 2 and "has no test split" in r.err
 
