@@ -402,6 +402,35 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         "--ensemble needs a text dataset (csv or directory); study 'base' has 'synthetic': "
         "the members meet at the raw review string",
     ),
+    (
+        "a pruner option that fails at its first decision",
+        BASE + '[pruner]\nname = "hyperband"\nreduction_factor = 1\n',
+        ["run", "s.toml"],
+        2,
+        "s.toml: [pruner] hyperband with reduction_factor = 1 fails when it first decides",
+    ),
+    (
+        "texts that hold no word",
+        BASE + '[dataset]\nkind = "csv"\npath = "nowords.csv"\n',
+        ["run", "s.toml"],
+        2,
+        "nowords.csv, column 'text': 0 of 20 texts hold a word (the rest are empty or punctuation)",
+    ),
+    ("an empty --data", BASE, ["run", "s.toml", "--data", ""], 2, "--data '' is empty"),
+    (
+        "an empty -o",
+        None,
+        ["export", "base", "--storage", "sqlite:///store.db", "-o", ""],
+        2,
+        "-o '' is empty; allowed: a file path",
+    ),
+    (
+        "a trial number out of range",
+        None,
+        ["export", "base", "--storage", "sqlite:///store.db", "--trial", "99"],
+        2,
+        "trial 99 is out of range; study 'base' has trials 0..0",
+    ),
 ]
 
 
@@ -439,6 +468,7 @@ def _inputs(folder: Path) -> None:
     (folder / "rare.csv").write_text("text,label\n" + "a,good\nb,bad\n" * 10 + "c,meh\n" * 2)
     (folder / "notext.csv").write_text("review,label\n" + "good,1\nbad,0\n" * 10)
     (folder / "twice.csv").write_text("text,text,label\n" + "good,x,1\nbad,x,0\n" * 10)
+    (folder / "nowords.csv").write_text("text,label\n" + "!!!,1\n...,0\n" * 10)
     (folder / "notes.txt").write_text("not a database")
     (folder / "bad_suggest.py").write_text(BAD_SUGGEST)
     (folder / "bad_build.py").write_text(BAD_BUILD)
@@ -519,7 +549,7 @@ def write_catalogue() -> None:
                     code = main(args)
                 assert code == status, (what, err.getvalue())
                 shown = err.getvalue().strip().replace(f"{folder}/", "").replace("|", "\\|")
-                command = "hpsearch " + " ".join(args)
+                command = "hpsearch " + " ".join(a if a else "''" for a in args)
                 lines.append(f"| {i} | {what} | `{command}` | {code} | `{shown}` |")
         finally:
             os.chdir(cwd)
