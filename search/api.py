@@ -141,9 +141,10 @@ class Study:
         from hpsearch.pick.evaluate import check_number
         from hpsearch.store.database import Store
 
+        trials = self.optuna.get_trials(deepcopy=False)  # a deleted study says so here
         if trial is not None:
             _trial_arg(trial)
-            check_number(self.name, trial, len(self.optuna.get_trials(deepcopy=False)))
+            check_number(self.name, trial, len(trials))
         rows = Store.open(self.storage).epochs.history(self.name, trial)
         return [EpochRecord.of(r) for r in rows]
 
@@ -169,6 +170,14 @@ class Study:
             max_gap=max_gap,
             include_pruned=include_pruned,
         )
+
+    def delete(self) -> dict[str, int]:
+        """Delete the study from its store, with every row hpsearch keeps for it (as
+        ``hpsearch delete``); returns the rows deleted per table. The handle then says, on
+        every call, that there is no such study."""
+        from hpsearch import commands
+
+        return commands.delete(self.storage, self.name)
 
     def evaluate(self, trial: int | None = None) -> Evaluation:
         """Retrain ``trial`` (default: the pick) and measure the test split once."""

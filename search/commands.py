@@ -123,6 +123,13 @@ def create(cfg: StudyConfig) -> tuple[optuna.Study, Budget]:
     return start_study(prepare(cfg), observe=Publisher)
 
 
+def delete(url: str, name: str) -> dict[str, int]:
+    """``hpsearch delete``: the study and every row hpsearch keeps for it; rows per table."""
+    from hpsearch.store.delete import delete_study
+
+    return delete_study(url, name)
+
+
 def work(
     url: str,
     name: str,

@@ -27,6 +27,7 @@ from hpsearch.cli.export import evaluate, export
 from hpsearch.cli.read import best, dashboard, report, spaces, studies, tradeoff, trials
 from hpsearch.cli.run import create, run, select, worker
 from hpsearch.cli.shared import debug_option, set_debug
+from hpsearch.cli.store import delete
 from hpsearch.engine.signals import INTERRUPTED, Interrupted
 from hpsearch.errors import HpsearchError, HpsearchWarning
 from hpsearch.store.database import close_stores
@@ -59,6 +60,7 @@ for command in (
     report,
     evaluate,
     export,
+    delete,
 ):
     cli.add_command(command)
 
@@ -153,6 +155,12 @@ def unexpected(exc: BaseException) -> str:
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         return f"{what}{where}: {reason}; free space or fix permissions, then run again"
     module = type(exc).__module__.split(".")[0]
+    if type(exc).__name__ == "IntegrityError":  # rows in the way: running again cannot help
+        return (
+            f"storage conflict (IntegrityError): {reason}; the store holds rows that collide "
+            "with this run's: `hpsearch studies` shows what is there, `hpsearch delete STUDY` "
+            "removes a study"
+        )
     if module == "sqlalchemy" or "sqlite" in module or "psycopg" in module:
         return (
             f"storage fault ({type(exc).__name__}): {reason}; the store keeps what was "

@@ -52,6 +52,7 @@ from hpsearch.knobs import DATA_KNOBS
 from hpsearch.records import StopReason
 from hpsearch.store.budget import Budget
 from hpsearch.store.database import EpochLog, Heartbeat, StaleTrial, Store, check_storage
+from hpsearch.store.delete import clear_leftovers
 from hpsearch.store.tags import StudyTags
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
@@ -224,6 +225,7 @@ def open_study(prep: Prepared, *, create: bool) -> tuple[optuna.Study, Store]:
             study_name=cfg.name, storage=store.storage, sampler=prep.sampler, pruner=prep.pruner
         )
         return study, store
+    clear_leftovers(store, cfg.name)  # of a study by this name deleted through Optuna
     study = optuna.create_study(
         study_name=cfg.name,
         storage=store.storage,
