@@ -179,15 +179,18 @@ class Study:
 
         return commands.delete(self.storage, self.name)
 
-    def evaluate(self, trial: int | None = None) -> Evaluation:
-        """Retrain ``trial`` (default: the pick) and measure the test split once."""
+    def evaluate(self, trial: int | None = None, again: bool = False) -> Evaluation:
+        """Retrain ``trial`` (default: the pick) and measure the test split, once per study:
+        a second read raises ConfigError unless ``again`` (then recorded, and
+        ``Evaluation.unbiased`` is False, as every report says)."""
         from hpsearch.pick.evaluate import evaluate
 
         if trial is not None:
             _trial_arg(trial)
+        _flag("again", again)
         _setup()
         with optuna_quiet():
-            return evaluate(self.storage, self.name, trial, space=self.space)
+            return evaluate(self.storage, self.name, trial, space=self.space, again=again)
 
     def export(
         self,

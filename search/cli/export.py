@@ -16,8 +16,13 @@ from hpsearch.output.tables import fmt, short
 @click.argument("study")
 @storage_option
 @click.option("--trial", "number", type=int, help="Trial number (default: the tradeoff pick).")
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Read the test split although it was read before (recorded; no longer unbiased).",
+)
 @debug_option
-def evaluate(study: str, storage: str, number: int | None) -> None:
+def evaluate(study: str, storage: str, number: int | None, again: bool) -> None:
     """Retrain one trial of STUDY with its seed and measure it once on the TEST split.
 
     The test number is stored apart from validation numbers and never used to pick.
@@ -29,14 +34,15 @@ def evaluate(study: str, storage: str, number: int | None) -> None:
     quiet_tensorflow()
     from hpsearch.pick.evaluate import evaluate as run_evaluation
 
-    e = run_evaluation(storage, study, number)
+    e = run_evaluation(storage, study, number, again=again)
     params = ", ".join(f"{k}={short(v)}" for k, v in e.params.items())
     out.print(f"trial {e.trial} of {e.study}: {params}")
     out.print(
         f"  validation {e.metric}: search {fmt(e.search_value)}, retrained {fmt(e.retrained_value)}"
     )
+    once = "measured once" if e.unbiased else f"read {e.reads} times: NOT an unbiased estimate"
     out.print(
-        f"  TEST (measured once, {e.test_size} reviews): accuracy {e.test_accuracy:.4f}, "
+        f"  TEST ({once}, {e.test_size} reviews): accuracy {e.test_accuracy:.4f}, "
         f"macro F1 {fmt(e.macro_f1)}, loss {e.test_loss:.4f}"
     )
     out.print(textwrap.indent(e.confusion_text(), "    "))

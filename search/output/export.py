@@ -37,7 +37,7 @@ from hpsearch.output.files import check_output
 from hpsearch.pick.evaluate import chosen_params, chosen_trial
 from hpsearch.pick.finalists import ranked, summarize
 from hpsearch.pick.tradeoff import Candidate, analyse
-from hpsearch.store.database import EpochLog
+from hpsearch.store.database import EpochLog, sqlite_path
 from hpsearch.store.queries import best_trial, load, stored_config, value_of
 from hpsearch.store.runs import Run, RunLog
 from hpsearch.store.tags import StudyTags
@@ -109,6 +109,8 @@ def export_config(
         # Letters of any script stay (\w); path separators, spaces, quotes and the like go.
         "output": re.sub(r"[^\w.-]", "_", f"{study.study_name}-trial{trial.number}") + ".keras",
         "versions": {p: _version(p) for p in ("keras", "tensorflow", "optuna", "hpsearch")},
+        # Where the --refit's test read is recorded (an SQLite store; None for any other).
+        "store": None if (path := sqlite_path(url)) is None else str(path.resolve()),
     }
 
 

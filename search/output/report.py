@@ -26,6 +26,7 @@ from hpsearch.store.tags import StudyTags
 
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+.warning { color: #a00; font-weight: bold; }
 table { border-collapse: collapse; font-size: 13px; }
 td, th { border: 1px solid #ddd; padding: 3px 6px; text-align: left; }
 th { background: #f4f4f4; }
@@ -66,6 +67,7 @@ def build_report(url: str, name: str) -> str:
     tradeoff = analyse(study, log)
     history = log.history(name)
     tests = log.test_results(name)
+    reads = log.test_reads(name)
     log.dispose()
     sections: list[tuple[str, go.Figure | str]] = [
         ("Tradeoff: validation metric against overfitting gap", scatter_figure(tradeoff)),
@@ -73,6 +75,12 @@ def build_report(url: str, name: str) -> str:
         *optuna_figures(study),
     ]
     parts = [f"<h1>hpsearch study {html.escape(name)}</h1>", _summary(study, tradeoff, tests)]
+    if len(reads) > 1:
+        parts.append(
+            f"<p class='warning'>The test split of this study was read {len(reads)} times "
+            f"({', '.join(html.escape(str(r['command'])) for r in reads)}): its test numbers are "
+            "no longer an unbiased estimate.</p>"
+        )
     if tradeoff.pick is not None and tests.get(tradeoff.pick.number, {}).get("test_confusion"):
         parts.append(
             f"<h2>Confusion matrix of trial {tradeoff.pick.number} on the TEST split (once)</h2>"

@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"best epoch: {stopper.best_epoch + 1}")
         show("validation", model.evaluate(data.x_val, data.y_val, **batches))
     if data.x_test is not None:
+        note_test_read(members[0]["trial"], "--refit" if args.refit else "")
         show("test", model.evaluate(data.x_test, data.y_test, **batches))
         probabilities = model.predict(data.x_test, batch_size=256, verbose=0)
         matrix = confusion_matrix(data.y_test, probabilities, data.num_classes)
@@ -214,6 +215,7 @@ def refit_ensemble(members: list[dict[str, Any]], args: argparse.Namespace) -> N
                                       name=f"trial_{member['trial']}")
         outputs.append(member_model(text))
     if probabilities:
+        note_test_read(members[0]["trial"], "--refit")
         matrix = confusion_matrix(data.y_test, np.mean(probabilities, axis=0), data.num_classes)
         accuracy = float(np.trace(matrix) / np.sum(matrix))
         print(f"test (average of {len(members)} models): accuracy={accuracy!r}")
@@ -221,6 +223,38 @@ def refit_ensemble(members: list[dict[str, Any]], args: argparse.Namespace) -> N
         print(confusion_table(tuple(data.classes), matrix.tolist()))
     ensemble = keras.Model(text, keras.layers.Average()(outputs), name="text_ensemble")
     save(ensemble, args.output, data.classes, [m["trial"] for m in members])
+
+
+def note_test_read(trial: int, flags: str) -> None:
+    """Record this read of the study's test split in its SQLite store, when that file is here
+    (hpsearch then knows the split was read: a later `hpsearch evaluate` asks for --again), and
+    say when the split was read before: then this test number is not an unbiased estimate."""
+    import datetime
+    import sqlite3
+
+    command = f"{Path(sys.argv[0]).name} {flags}".strip()
+    store = CONFIG.get("store")
+    if not store or not Path(store).is_file():
+        print(f"note: this test read is not recorded (the study's store {store or '(not SQLite)'} "
+              "is not here)")
+        return
+    try:
+        with sqlite3.connect(store, timeout=30) as conn:
+            earlier = conn.execute(
+                "SELECT COUNT(*) FROM hpsearch_test_reads WHERE study_name = ?", (CONFIG["study"],)
+            ).fetchone()[0]
+            conn.execute(
+                "INSERT INTO hpsearch_test_reads (study_name, trial_number, command, read_at) "
+                "VALUES (?, ?, ?, ?)",
+                (CONFIG["study"], trial, command, datetime.datetime.now(datetime.UTC)
+                 .replace(tzinfo=None).isoformat(sep=" ")),
+            )
+    except sqlite3.Error as exc:
+        print(f"note: this test read is not recorded in {store}: {exc}")
+        return
+    if earlier:
+        print(f"note: the test split of study {CONFIG['study']!r} was read {earlier} time(s) "
+              "before: this test number is NOT an unbiased estimate")
 
 
 def stock(model: Any) -> Any:

@@ -39,6 +39,13 @@ class Evaluation:
     confusion: tuple[tuple[int, ...], ...] = ()
     """Counts by (true class, predicted class), in ``classes`` order."""
     macro_f1: float | None = None
+    reads: int = 1
+    """Reads of the study's test split so far, this one included: above 1 the number is no
+    longer an unbiased estimate (the choice may have seen an earlier one)."""
+
+    @property
+    def unbiased(self) -> bool:
+        return self.reads == 1
 
     def confusion_text(self) -> str:
         """The confusion matrix as an aligned text table (rows: true class)."""
@@ -77,8 +84,28 @@ def chosen_params(space_suggest: Any, trial: FrozenTrial) -> dict[str, Any]:
     return dict(space_suggest(optuna.trial.FixedTrial(trial.params, trial.number)))
 
 
+def check_unread(log: EpochLog, name: str, again: bool) -> int:
+    """The test split is read once per study. A study whose test split was read already is
+    refused in one line, before anything trains, unless ``again``; returns the reads so far."""
+    reads = log.test_reads(name)
+    if reads and not again:
+        first = reads[0]
+        when = "" if first.get("read_at") is None else f" on {first['read_at']:%Y-%m-%d %H:%M}"
+        raise ConfigError(
+            f"study {name!r}: its test split was read already (trial {first['trial_number']}, "
+            f"by `{first['command']}`{when}); a second read is no longer an unbiased "
+            "estimate; allowed: `hpsearch evaluate --again` reads it anyway, recorded, and "
+            "every report then says so"
+        )
+    return len(reads)
+
+
 def evaluate(
-    url: str, name: str, number: int | None = None, space: Space | None = None
+    url: str,
+    name: str,
+    number: int | None = None,
+    space: Space | None = None,
+    again: bool = False,
 ) -> Evaluation:
     from hpsearch.engine.runner import prepare_stored
     from hpsearch.engine.trial import build, settings_for
@@ -86,6 +113,7 @@ def evaluate(
 
     study = load(url, name, write=True)  # writable: the test result goes to this store
     log = EpochLog(url)
+    before = check_unread(log, name, again)
     trial = chosen_trial(study, log, number)
     # The study's own space, from wherever it was found (or given, checked against it).
     prep = prepare_stored(study, url, space=space)
@@ -112,7 +140,10 @@ def evaluate(
     )
     macro_f1 = macro_f1_of(matrix)
     confusion = {"classes": list(data.classes), "matrix": matrix.tolist()}
-    log.record_test(name, trial.number, loss, accuracy, len(data.y_test), macro_f1, confusion)
+    command = "hpsearch evaluate --again" if before else "hpsearch evaluate"
+    log.record_test(
+        name, trial.number, loss, accuracy, len(data.y_test), macro_f1, confusion, command
+    )
     log.dispose()
     return Evaluation(
         study=name,
@@ -127,4 +158,5 @@ def evaluate(
         classes=data.classes,
         confusion=tuple(tuple(int(v) for v in row) for row in matrix),
         macro_f1=macro_f1,
+        reads=before + 1,
     )

@@ -33,7 +33,14 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from hpsearch.errors import StorageError
 from hpsearch.store.budget import Budget
-from hpsearch.store.schema import ADDED_COLUMNS, EPOCH_METRICS, EPOCHS, METADATA, TEST_RESULTS
+from hpsearch.store.schema import (
+    ADDED_COLUMNS,
+    EPOCH_METRICS,
+    EPOCHS,
+    METADATA,
+    TEST_READS,
+    TEST_RESULTS,
+)
 
 _logger = logging.getLogger("hpsearch")
 
@@ -447,11 +454,19 @@ class EpochLog:
         size: int,
         macro_f1: float | None = None,
         confusion: dict[str, Any] | None = None,
+        command: str = "hpsearch evaluate",
     ) -> None:
-        """Store (or replace) one trial's test-split result."""
+        """Store (or replace) one trial's test-split result, and record the read (one
+        transaction: a result is never stored without its read)."""
         self.create()
         key = (TEST_RESULTS.c.study_name == study) & (TEST_RESULTS.c.trial_number == trial_number)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         with self.engine.begin() as conn:
+            conn.execute(
+                TEST_READS.insert().values(
+                    study_name=study, trial_number=trial_number, command=command, read_at=now
+                )
+            )
             conn.execute(TEST_RESULTS.delete().where(key))
             conn.execute(
                 TEST_RESULTS.insert().values(
@@ -460,11 +475,33 @@ class EpochLog:
                     test_loss=_finite(loss),
                     test_accuracy=_finite(accuracy),
                     test_size=size,
-                    evaluated_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    evaluated_at=now,
                     test_macro_f1=_finite(macro_f1),
                     test_confusion=None if confusion is None else json.dumps(confusion),
                 )
             )
+
+    def test_reads(self, study: str) -> list[dict[str, Any]]:
+        """Every recorded read of the study's test split, oldest first (a store from before
+        reads were recorded: one per stored test result)."""
+        query = (
+            sa.select(TEST_READS).where(TEST_READS.c.study_name == study).order_by(TEST_READS.c.id)
+        )
+        try:
+            with self.engine.connect() as conn:
+                reads = [dict(r._mapping) for r in conn.execute(query)]
+        except SQLAlchemyError:
+            reads = []
+        if not reads:
+            reads = [
+                {
+                    "trial_number": n,
+                    "command": "hpsearch evaluate",
+                    "read_at": r.get("evaluated_at"),
+                }
+                for n, r in sorted(self.test_results(study).items())
+            ]
+        return reads
 
     def test_results(self, study: str) -> dict[int, dict[str, Any]]:
         """Test-split results by trial number (empty when none were measured)."""

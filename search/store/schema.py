@@ -71,6 +71,18 @@ TEST_RESULTS = sa.Table(
 )
 """Test-split numbers, kept apart from every validation number: written only by
 ``hpsearch evaluate``, read by nothing that ranks or picks trials."""
+TEST_READS = sa.Table(
+    "hpsearch_test_reads",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("study_name", sa.String(512), nullable=False, index=True),
+    sa.Column("trial_number", sa.Integer),
+    sa.Column("command", sa.String(64), nullable=False),
+    sa.Column("read_at", sa.DateTime),
+)
+"""Every read of a study's test split (which trial, when, by which command): the first is the
+study's unbiased test estimate; any later one was asked for explicitly (``evaluate --again``)
+and every report then says the test number is no longer unbiased."""
 SELECTION = sa.Table(
     "hpsearch_selection",
     METADATA,

@@ -263,6 +263,14 @@ def test_export_of_a_data_knob_trial_reproduces_in_a_clean_process_and_refits(
     assert done.returncode == 0, done.stderr[-3000:]
     assert "refit on 240 reviews (training + validation)" in done.stdout
     assert "test: loss=" in done.stdout and "validation:" not in done.stdout
+    # Both runs read the test split and recorded it in the study's store: the second said so,
+    # and hpsearch evaluate now asks for --again.
+    assert "was read 1 time(s) before: this test number is NOT an unbiased" in done.stdout
+    with sqlite3.connect("hpsearch.db") as conn:
+        reads = conn.execute("SELECT trial_number, command FROM hpsearch_test_reads").fetchall()
+    assert reads == [(1, "train_best.py"), (1, "train_best.py --refit")]
+    r = cli("evaluate", "bagx")
+    assert r.code == 2 and "by `train_best.py`" in r.err
     import keras
 
     model = keras.models.load_model(tmp_path / "f.keras")

@@ -122,9 +122,19 @@ def test_tradeoff_evaluate_and_report_on_real_reviews(cli, study_file, tmp_path:
         ).fetchall()
     assert [t for t, _ in first] == [picked]
 
-    # Shuffled test labels change the test number, never the pick.
+    # The test split is read once: a second evaluate is refused and writes nothing...
+    before = (tmp_path / "hpsearch.db").read_bytes()
+    r = cli("evaluate", "tt")
+    assert r.code == 2 and r.err.count("\n") == 1
+    assert r.err.startswith(
+        f"hpsearch: error: study 'tt': its test split was read already (trial {picked}"
+    )
+    assert (tmp_path / "hpsearch.db").read_bytes() == before
+    # ...unless asked for; then it is recorded and said. Shuffled test labels change the test
+    # number, never the pick.
     _shuffled_copy(test, test_copy)
-    assert cli("evaluate", "tt").code == 0
+    r = cli("evaluate", "tt", "--again")
+    assert r.code == 0 and "TEST (read 2 times: NOT an unbiased estimate" in r.out
     r = cli("tradeoff", "tt")
     assert f"pick: trial {picked}," in r.out
     with sqlite3.connect("hpsearch.db") as conn:
@@ -136,6 +146,7 @@ def test_tradeoff_evaluate_and_report_on_real_reviews(cli, study_file, tmp_path:
     r = cli("report", "tt", "-o", "report.html")
     assert r.code == 0
     page = (tmp_path / "report.html").read_text()
+    assert "was read 2 times (hpsearch evaluate, hpsearch evaluate --again)" in page
     for text in (
         "Tradeoff",
         "Learning curves",
