@@ -179,7 +179,9 @@ class Study:
 
         return commands.delete(self.storage, self.name)
 
-    def evaluate(self, trial: int | None = None, again: bool = False) -> Evaluation:
+    def evaluate(
+        self, trial: int | None = None, again: bool = False, accept_changed_data: bool = False
+    ) -> Evaluation:
         """Retrain ``trial`` (default: the pick) and measure the test split, once per study:
         a second read raises ConfigError unless ``again`` (then recorded, and
         ``Evaluation.unbiased`` is False, as every report says)."""
@@ -188,9 +190,17 @@ class Study:
         if trial is not None:
             _trial_arg(trial)
         _flag("again", again)
+        _flag("accept_changed_data", accept_changed_data)
         _setup()
         with optuna_quiet():
-            return evaluate(self.storage, self.name, trial, space=self.space, again=again)
+            return evaluate(
+                self.storage,
+                self.name,
+                trial,
+                space=self.space,
+                again=again,
+                accept_changed_data=accept_changed_data,
+            )
 
     def export(
         self,
@@ -266,6 +276,7 @@ def run(
     space: Any = None,
     reporter: Reporter | None = None,
     select: bool = True,
+    accept_changed_data: bool = False,
     **overrides: Any,
 ) -> Study:
     """Create or resume a study and run the rest of its budget, then (``select``) re-evaluate
@@ -276,6 +287,7 @@ def run(
     :class:`hpsearch.engine.runner.Reporter`; silent by default).
     """
     _flag("select", select)
+    _flag("accept_changed_data", accept_changed_data)
     _reporter_arg(reporter)
     chosen = None
     if space is not None:
@@ -289,7 +301,13 @@ def run(
     from hpsearch import commands
 
     with optuna_quiet():
-        commands.run(cfg, space=chosen, reporter=reporter, select=select)
+        commands.run(
+            cfg,
+            space=chosen,
+            reporter=reporter,
+            select=select,
+            accept_changed_data=accept_changed_data,
+        )
     return Study(cfg.name, cfg.storage, chosen)
 
 

@@ -79,13 +79,15 @@ def run(
     select: bool = True,
     events: RunEvents | None = None,
     guard: Guard = contextlib.nullcontext,
+    accept_changed_data: bool = False,
 ) -> optuna.Study:
     """``hpsearch run`` and :func:`hpsearch.run`: check and load everything, search the rest of
-    the budget, then (``select``) re-evaluate the finalists as ``[selection]`` says."""
+    the budget, then (``select``) re-evaluate the finalists as ``[selection]`` says. A study
+    resumed on changed data is refused unless ``accept_changed_data`` (then recorded)."""
     from hpsearch.engine.runner import prepare, require_a_completed_trial
 
     events = events or RunEvents()
-    prep = prepare(cfg, space=space)
+    prep = prepare(cfg, space=space, accept_changed_data=accept_changed_data)
     events.prepared(prep)
     with guard():
         study = search(prep, reporter, workers, console)
@@ -135,6 +137,7 @@ def work(
     name: str,
     reporter: Callable[[Prepared], Reporter] | None = None,
     guard: Guard = contextlib.nullcontext,
+    accept_changed_data: bool = False,
 ) -> int:
     """``hpsearch worker``: join a stored study and run trials while its budget lasts; returns
     how many this worker ran. ``reporter`` makes the progress display once the study's config
@@ -143,7 +146,7 @@ def work(
     from hpsearch.engine.runner import work as run_trials
     from hpsearch.output.dashboard import Publisher
 
-    prep, study, budget = join_study(url, name)
+    prep, study, budget = join_study(url, name, accept_changed_data)
     shown = None if reporter is None else reporter(prep)
     with guard():
         return run_trials(prep, study, budget, shown, observe=Publisher)

@@ -8,7 +8,14 @@ import textwrap
 
 import click
 
-from hpsearch.cli.shared import debug_option, nonempty, out, quiet_tensorflow, storage_option
+from hpsearch.cli.shared import (
+    accept_option,
+    debug_option,
+    nonempty,
+    out,
+    quiet_tensorflow,
+    storage_option,
+)
 from hpsearch.output.tables import fmt, short
 
 
@@ -21,8 +28,11 @@ from hpsearch.output.tables import fmt, short
     is_flag=True,
     help="Read the test split although it was read before (recorded; no longer unbiased).",
 )
+@accept_option
 @debug_option
-def evaluate(study: str, storage: str, number: int | None, again: bool) -> None:
+def evaluate(
+    study: str, storage: str, number: int | None, again: bool, accept_changed_data: bool
+) -> None:
     """Retrain one trial of STUDY with its seed and measure it once on the TEST split.
 
     The test number is stored apart from validation numbers and never used to pick.
@@ -34,7 +44,7 @@ def evaluate(study: str, storage: str, number: int | None, again: bool) -> None:
     quiet_tensorflow()
     from hpsearch.pick.evaluate import evaluate as run_evaluation
 
-    e = run_evaluation(storage, study, number, again=again)
+    e = run_evaluation(storage, study, number, again=again, accept_changed_data=accept_changed_data)
     params = ", ".join(f"{k}={short(v)}" for k, v in e.params.items())
     out.print(f"trial {e.trial} of {e.study}: {params}")
     out.print(

@@ -12,6 +12,7 @@ import click
 import optuna
 
 from hpsearch.cli.shared import (
+    accept_option,
     debug_option,
     out,
     print_finalists,
@@ -48,6 +49,7 @@ from hpsearch.output.tables import fmt
     show_default=True,
     help="Local worker processes sharing the study's budget.",
 )
+@accept_option
 @debug_option
 def run(
     study_file: str,
@@ -58,6 +60,7 @@ def run(
     data: str | None,
     maxlen: int | None,
     workers: int,
+    accept_changed_data: bool,
 ) -> None:
     """Create or resume the study in STUDY_FILE and run the rest of its budget.
 
@@ -95,6 +98,7 @@ def run(
         console=out,
         events=Printed(cfg),
         guard=interruptible,
+        accept_changed_data=accept_changed_data,
     )
 
 
@@ -155,8 +159,9 @@ class Printed(RunEvents):
 @click.command()
 @click.argument("study")
 @storage_option
+@accept_option
 @debug_option
-def select(study: str, storage: str) -> None:
+def select(study: str, storage: str, accept_changed_data: bool) -> None:
     """Re-evaluate the finalists of STUDY: train each again on other validation splits
     with other seeds, and rank them by the mean (the study file's [selection]).
 
@@ -173,7 +178,7 @@ def select(study: str, storage: str) -> None:
     from hpsearch.store.queries import load
 
     opened = load(storage, study)
-    prep = prepare_stored(opened, storage)
+    prep = prepare_stored(opened, storage, accept_changed_data=accept_changed_data)
     if prep.cfg.selection.finalists == 0:
         out.print(f"study {study}: [selection] finalists = 0, nothing to re-evaluate")
         return
@@ -210,8 +215,9 @@ def create(study_file: str, n_trials: int | None, storage: str | None) -> None:
 @click.argument("study")
 @storage_option
 @click.option("--quiet", is_flag=True, help="No progress display (for scripts and job arrays).")
+@accept_option
 @debug_option
-def worker(study: str, storage: str, quiet: bool) -> None:
+def worker(study: str, storage: str, quiet: bool, accept_changed_data: bool) -> None:
     """Join STUDY in a shared store and run trials until its budget is spent.
 
     Start as many as you like, on one machine or many (PostgreSQL for many machines):
@@ -232,6 +238,8 @@ def worker(study: str, storage: str, quiet: bool) -> None:
     def reporter(prep: Prepared) -> Reporter:
         return SilentReporter() if quiet else RichReporter(out, prep.cfg.score)
 
-    ran = commands.work(storage, study, reporter, guard=interruptible)
+    ran = commands.work(
+        storage, study, reporter, guard=interruptible, accept_changed_data=accept_changed_data
+    )
     if not quiet:
         out.print(f"worker done: ran {ran} trials of {study}")

@@ -41,6 +41,14 @@ def debug_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def accept_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--accept-changed-data",
+        is_flag=True,
+        help="Go on although a data file changed since the study was created (recorded).",
+    )(f)
+
+
 def storage_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--storage",

@@ -7,6 +7,7 @@ storage are all checked in :func:`prepare` before :func:`run_study` creates anyt
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import gc
 import json
 import os
@@ -22,6 +23,7 @@ from optuna.trial import TrialState
 
 from hpsearch.config import StudyConfig
 from hpsearch.data import Dataset, load_dataset
+from hpsearch.data.fingerprint import fingerprint
 from hpsearch.engine import setting
 from hpsearch.engine.spaces import (
     RangedTrial,
@@ -123,6 +125,8 @@ class Prepared:
     """Data knobs whose ranges the study's texts set (:func:`setting.follow_data`)."""
     range_note: str | None = None
     """Where those ranges came from, for the run's first lines."""
+    accept_changed_data: bool = False
+    """Resume although a data file changed since the study was created (recorded)."""
     _views: dict[tuple[int | None, int | None], Dataset] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -165,7 +169,10 @@ class Prepared:
 
 
 def prepare(
-    cfg: StudyConfig, sampler_seed: int | None = None, space: Space | None = None
+    cfg: StudyConfig,
+    sampler_seed: int | None = None,
+    space: Space | None = None,
+    accept_changed_data: bool = False,
 ) -> Prepared:
     """Validate what needs libraries (space, ranges, sampler, pruner, data, storage).
 
@@ -190,7 +197,7 @@ def prepare(
     data = load_dataset(setting.ceiling(cfg, space).dataset, cfg.seed)
     params = sample_params(space, cfg.ranges)
     check_build(space, params, data.restrict(*setting.of(params)))
-    return Prepared(cfg, space, sampler, pruner, data, from_data, range_note)
+    return Prepared(cfg, space, sampler, pruner, data, from_data, range_note, accept_changed_data)
 
 
 def counted(study: optuna.Study) -> int:
@@ -242,6 +249,7 @@ def start_study(prep: Prepared, observe: Observe = Unobserved) -> tuple[optuna.S
     cfg = prep.cfg
     study, store = open_study(prep, create=True)
     check_definition(study, prep)
+    bind_data(study, cfg.storage, cfg, prep.accept_changed_data)
     store.create_tables()
     _tag(study, prep)
     observe(store, 0).refresh(study)
@@ -286,8 +294,41 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def bind_data(study: optuna.Study, url: str, cfg: StudyConfig, accept: bool) -> None:
+    """A study trains and tests on the data it was created on (:mod:`hpsearch.data.fingerprint`):
+    a changed file is one DataError line before anything trains, unless ``accept``
+    (``--accept-changed-data``), which is recorded on the study with the new fingerprint."""
+    from hpsearch.data.fingerprint import changed, fingerprint, refuse_changed
+    from hpsearch.store.queries import load
+
+    tags = StudyTags.of(study)
+    if not tags.data_files:
+        return  # created before studies were bound to their data: bound when next resumed
+    if not accept:
+        refuse_changed(tags.data_files, cfg.dataset, cfg.name)
+        return
+    found = changed(tags.data_files, cfg.dataset)
+    if found is None:
+        return
+    accepted = {
+        "file": found[0],
+        "change": found[1],
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "by": f"{socket.gethostname()}:{os.getpid()}",
+    }
+    writable = load(url, study.study_name, write=True)
+    new = StudyTags(
+        data_files=fingerprint(cfg.dataset), data_accepted=[*tags.data_accepted, accepted]
+    )
+    new.write(writable)
+
+
 def prepare_stored(
-    study: optuna.Study, url: str, sampler_seed: int | None = None, space: Space | None = None
+    study: optuna.Study,
+    url: str,
+    sampler_seed: int | None = None,
+    space: Space | None = None,
+    accept_changed_data: bool = False,
 ) -> Prepared:
     """:func:`prepare` for a study in the store (worker, select, evaluate): its stored config,
     and its space loaded from the origin it recorded, from whatever folder this runs in. A
@@ -297,6 +338,7 @@ def prepare_stored(
     from hpsearch.store.queries import stored_config
 
     cfg = stored_config(study, url)
+    bind_data(study, url, cfg, accept_changed_data)  # before the data is read to train on
     seed = None if sampler_seed is None else cfg.seed + sampler_seed
     if space is None:
         return prepare(cfg, seed, stored_space(study, cfg.space))
@@ -305,7 +347,9 @@ def prepare_stored(
     return prep
 
 
-def join_study(url: str, name: str) -> tuple[Prepared, optuna.Study, Budget]:
+def join_study(
+    url: str, name: str, accept_changed_data: bool = False
+) -> tuple[Prepared, optuna.Study, Budget]:
     """Join an existing study as one more worker (``hpsearch worker``)."""
     from hpsearch.store.queries import load
 
@@ -313,7 +357,9 @@ def join_study(url: str, name: str) -> tuple[Prepared, optuna.Study, Budget]:
     # reopens this process's store writable with it. Each worker samples with its own seed:
     # with the study's seed in every process, parallel workers would propose the very same
     # configurations.
-    prep = prepare_stored(load(url, name), url, sampler_seed=os.getpid())
+    prep = prepare_stored(
+        load(url, name), url, sampler_seed=os.getpid(), accept_changed_data=accept_changed_data
+    )
     study, store = open_study(prep, create=False)
     return prep, study, store.budget(name)
 
@@ -546,6 +592,8 @@ def _tag(study: optuna.Study, prep: Prepared) -> None:
         # were recorded gets them now, and a moved space's new place is recorded.
         if tags.space_origin != prep.space.origin:
             _record_origin(study, prep.space)
+        if not tags.data_files:  # created before studies were bound to their data
+            StudyTags(data_files=fingerprint(cfg.dataset)).write(study)
         return
     if study.trials:
         raise StorageError(
@@ -558,6 +606,7 @@ def _tag(study: optuna.Study, prep: Prepared) -> None:
         dataset=prep.data.summary(),
         space_origin=prep.space.origin,
         space_fingerprint=prep.space.fingerprint,
+        data_files=fingerprint(cfg.dataset),
     ).write(study)
     if prep.baseline_note is None:
         study.enqueue_trial(prep.baseline, user_attrs={"baseline": True})

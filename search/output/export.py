@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import hashlib
 import importlib
 import inspect
 import json
@@ -28,7 +29,7 @@ import optuna
 from optuna.trial import TrialState
 
 from hpsearch import portable
-from hpsearch.config import KIND_KEYS, KIND_ONLY_KEYS, StudyConfig
+from hpsearch.config import KIND_KEYS, KIND_ONLY_KEYS, DatasetConfig, StudyConfig
 from hpsearch.engine import setting
 from hpsearch.engine.spaces import Space, stored_space
 from hpsearch.errors import ConfigError, StorageError
@@ -106,12 +107,38 @@ def export_config(
             "max_epochs": cfg.budget.max_epochs,
             "penalty": [cfg.tradeoff.gap, cfg.tradeoff.limit()] if cfg.tradeoff.penalize else None,
         },
-        # Letters of any script stay (\w); path separators, spaces, quotes and the like go.
-        "output": re.sub(r"[^\w.-]", "_", f"{study.study_name}-trial{trial.number}") + ".keras",
+        "output": model_file(study.study_name, trial.number),
         "versions": {p: _version(p) for p in ("keras", "tensorflow", "optuna", "hpsearch")},
         # Where the --refit's test read is recorded (an SQLite store; None for any other).
         "store": None if (path := sqlite_path(url)) is None else str(path.resolve()),
+        # The data the study was created on, by content: the script refuses other data.
+        "data_sha256": data_digests(study, vectorized),
     }
+
+
+def model_file(study: str, trial: int) -> str:
+    """The default model file name: letters of any script stay (\\w); path separators,
+    spaces, quotes and the like go; a name too long for a file system (255 bytes) is cut and
+    keeps a digest of the whole name, so two long names stay two files."""
+    name = re.sub(r"[^\w.-]", "_", f"{study}-trial{trial}")
+    if len((name + ".keras.classes.json").encode()) > 200:
+        digest = hashlib.sha256(study.encode()).hexdigest()[:10]
+        cut = name.encode()[:120].decode(errors="ignore")
+        name = f"{cut}-{digest}-trial{trial}"
+    return name + ".keras"
+
+
+def data_digests(study: optuna.Study, dataset: DatasetConfig) -> dict[str, str]:
+    """The sha256 of the study's training and test data, as it recorded them at creation."""
+    from hpsearch.data.fingerprint import sources
+
+    stored = StudyTags.of(study).data_files
+    out = {}
+    for role, path in zip(("train", "test"), sources(dataset), strict=False):
+        entry = stored.get(str(path))
+        if entry and entry.get("sha256"):
+            out[role] = str(entry["sha256"])
+    return out
 
 
 def stored_runs(study: optuna.Study, trial: optuna.trial.FrozenTrial, url: str) -> list[Run]:

@@ -40,6 +40,7 @@ import tensorflow as tf  # noqa: E402
 # then the space's build_model) in place of these lines, which only let linters and the type
 # checker read this template.
 from hpsearch.portable.data import (  # noqa: E402
+    check_data_digest,
     imdb_arrays,
     raw_text_model,
     read_csv,
@@ -82,27 +83,38 @@ class PrintEpoch(keras.callbacks.Callback):
 
 
 def load_data(
-    data_path: str | None, test_path: str | None, setting: dict[str, int] | None = None
+    data_path: str | None,
+    test_path: str | None,
+    setting: dict[str, int] | None = None,
+    accept: bool = False,
 ) -> SimpleNamespace:
     """The study's dataset, split with the study's seed (see CONFIG["dataset"]), cut to a
-    trial's vocabulary size and length (``setting``, default the trial's own)."""
+    trial's vocabulary size and length (``setting``, default the trial's own). Its files must
+    be the ones the study was created on (CONFIG["data_sha256"]), unless ``accept``."""
     d, seed = CONFIG["dataset"], CONFIG["study_seed"]
+    digests = CONFIG.get("data_sha256") or {}
     common = (d["maxlen"], d["validation_split"])
     if d["kind"] == "synthetic":
         arrays = synthetic_arrays(d["samples"], d["test_samples"], d["num_words"], *common, seed)
         vocab_size = synthetic_vocab_size(d["num_words"])
     elif d["kind"] == "imdb":
         path = data_path or d.get("path") or "imdb.npz"
+        check_data_digest(Path(path), digests.get("train"), CONFIG["study"], accept)
         arrays = imdb_arrays(path, d["num_words"], *common, d.get("max_samples"), seed)
         vocab_size = d["num_words"]
     else:
         root = Path(data_path or d["path"])
         if d["kind"] == "csv":
+            check_data_digest(root, digests.get("train"), CONFIG["study"], accept)
             train = read_csv(root, d["text_column"], d["label_column"])
             test_file = test_path or d.get("test_path")
             columns = (d["text_column"], d["label_column"])
+            if test_file:
+                check_data_digest(Path(test_file), digests.get("test"), CONFIG["study"], accept)
             test = read_csv(Path(test_file), *columns, train[2]) if test_file else None
         else:
+            check_data_digest(root / "train", digests.get("train"), CONFIG["study"], accept)
+            check_data_digest(root / "test", digests.get("test"), CONFIG["study"], accept)
             train = read_folder(root / "train")
             test = read_folder(root / "test", train[2]) if (root / "test").is_dir() else None
         arrays = vectorize_reviews(train, test, d["num_words"], *common, d.get("max_samples"), seed)
@@ -140,6 +152,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", help="training data path (CSV, aclImdb folder or imdb.npz)")
     parser.add_argument("--test-data", help="test CSV (csv datasets only)")
     parser.add_argument("--output", default=CONFIG["output"], help="where to save the .keras model")
+    parser.add_argument("--accept-changed-data", action="store_true",
+                        help="use data that differs from what the study was created on")
     members = [pick_member(), *CONFIG["members"]]
     parser.add_argument(
         "--refit", action="store_true",
@@ -152,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.refit and len(members) > 1:
         return refit_ensemble(members, args)
 
-    data = load_data(args.data, args.test_data)
+    data = load_data(args.data, args.test_data, accept=args.accept_changed_data)
     settings = SimpleNamespace(**{**CONFIG["training"], "max_epochs": args.epochs})
     batches = dict(batch_size=256, verbose=0, return_dict=True)
     if args.refit:
@@ -207,7 +221,7 @@ def refit_ensemble(members: list[dict[str, Any]], args: argparse.Namespace) -> N
     text = keras.Input(shape=(), dtype="string", name="review")
     outputs, probabilities = [], []
     for member in members:
-        data = load_data(args.data, args.test_data, member["setting"])  # text: export checked
+        data = load_data(args.data, args.test_data, member["setting"], args.accept_changed_data)
         model = refit(member, data)
         if data.x_test is not None:
             probabilities.append(model.predict(data.x_test, batch_size=256, verbose=0))
@@ -276,4 +290,18 @@ def save(model: Any, output: str, classes: list[str], trial: int | list[int]) ->
 
 
 if __name__ == "__main__":
-    main()
+    # What the script can meet (its data gone or changed, an output it cannot write) is one
+    # line on stderr and exit status 2 (bad input) or 1 (a fault of the disk), as in hpsearch.
+    try:
+        main()
+    except DataError as exc:
+        print(f"{Path(sys.argv[0]).name}: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except FileNotFoundError as exc:
+        print(f"{Path(sys.argv[0]).name}: error: {exc.filename}: no such file; point --data "
+              "(or --test-data) at the study's data", file=sys.stderr)
+        sys.exit(2)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{Path(sys.argv[0]).name}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        sys.exit(1)

@@ -106,6 +106,7 @@ def evaluate(
     number: int | None = None,
     space: Space | None = None,
     again: bool = False,
+    accept_changed_data: bool = False,
 ) -> Evaluation:
     from hpsearch.engine.runner import prepare_stored
     from hpsearch.engine.trial import build, settings_for
@@ -116,7 +117,7 @@ def evaluate(
     before = check_unread(log, name, again)
     trial = chosen_trial(study, log, number)
     # The study's own space, from wherever it was found (or given, checked against it).
-    prep = prepare_stored(study, url, space=space)
+    prep = prepare_stored(study, url, space=space, accept_changed_data=accept_changed_data)
     cfg = prep.cfg
     params = chosen_params(prep.space.suggest, trial)
     data = prep.data_for(params)

@@ -31,9 +31,11 @@ def carried() -> list[Callable[..., Any]]:
     """The functions and classes an exported script carries, in the order it defines them
     (imports Keras and TensorFlow)."""
     from hpsearch.portable.data import (
+        check_data_digest,
         check_split,
         class_labels,
         class_order,
+        data_digest,
         fit_vectorizer,
         generate,
         imdb_arrays,
@@ -101,4 +103,6 @@ def carried() -> list[Callable[..., Any]]:
         confusion_matrix,
         macro_f1_of,
         confusion_table,
+        data_digest,
+        check_data_digest,
     ]

@@ -414,3 +414,31 @@ def synthetic_arrays(
     if test_samples:
         arrays["x_test"], arrays["y_test"] = generate(test_samples, vocab, maxlen, seed + 1)
     return arrays
+
+
+def data_digest(path: Path) -> str:
+    """sha256 of a data file's bytes; of a folder, of its files' relative paths and bytes, in
+    sorted order (what binds a study to its data)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        if path.is_dir():
+            digest.update(str(f.relative_to(path)).encode() + b"\0")
+        with f.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def check_data_digest(path: Path, expected: str | None, study: str, accept: bool) -> None:
+    """A data file the study was created on, by content (it may have moved): one DataError
+    line when it differs, unless ``accept``."""
+    if expected is None or accept or not path.exists() or data_digest(path) == expected:
+        return
+    raise DataError(
+        f"{path}: differs from the data study {study!r} was created on; allowed: that data, "
+        "or --accept-changed-data"
+    )
+

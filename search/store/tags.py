@@ -21,6 +21,8 @@ DATASET = "hpsearch:dataset"
 ORIGIN = "hpsearch:space_origin"
 FINGERPRINT = "hpsearch:space_sha256"
 SOURCE = "hpsearch:source"
+DATA_FILES = "hpsearch:data_files"
+DATA_ACCEPTED = "hpsearch:data_accepted"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ class StudyTags:
     """sha256 of the space's source when the study was created."""
     source: str | None = None
     """Who wrote the trials when not hpsearch's runner (``keras-tuner Hyperband``)."""
+    data_files: dict[str, Any] = field(default_factory=dict)
+    """The fingerprint of every data file (:mod:`hpsearch.data.fingerprint`) the study is
+    bound to: recorded at creation, replaced when a change is accepted."""
+    data_accepted: list[Any] = field(default_factory=list)
+    """Every data change accepted with ``--accept-changed-data``: which file, when, by what."""
 
     @classmethod
     def of(cls, study: optuna.Study) -> StudyTags:
@@ -64,6 +71,8 @@ class StudyTags:
             space_origin=text(ORIGIN),
             space_fingerprint=text(FINGERPRINT),
             source=text(SOURCE),
+            data_files=table(DATA_FILES),
+            data_accepted=list(a.get(DATA_ACCEPTED) or []),
         )
 
     def write(self, study: optuna.Study) -> None:
@@ -76,6 +85,8 @@ class StudyTags:
             ORIGIN: self.space_origin,
             FINGERPRINT: self.space_fingerprint,
             SOURCE: self.source,
+            DATA_FILES: self.data_files or None,
+            DATA_ACCEPTED: self.data_accepted or None,
         }
         for key, value in values.items():
             if value is not None:

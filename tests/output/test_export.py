@@ -363,3 +363,51 @@ def test_export_of_a_study_that_leaves_the_data_size_to_the_default(
     done = run_script(tmp_path / "p.py", "--output", "m.keras", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert_prints_the_stored_epochs(done.stdout, "plain", 0)
+
+
+def test_the_exported_script_keeps_the_one_line_promise(cli, study_file, tmp_path: Path) -> None:
+    """Changed or missing data and an output it cannot write: one line each, no traceback;
+    changed data goes on with --accept-changed-data."""
+    from tests.conftest import REPO, TINY_STUDY
+    from tests.data.test_fingerprint import _csv
+
+    train, test = _csv(tmp_path / "train.csv"), _csv(tmp_path / "test.csv", 20)
+    text = (
+        TINY_STUDY.replace('"lstm_dropout"', f'"{REPO / "tests" / "spaces" / "tiny.py"}"')
+        .split("[ranges]")[0]
+        .replace(
+            '[dataset]\nkind = "synthetic"\nsamples = 160\ntest_samples = 40\n',
+            f'[dataset]\nkind = "csv"\npath = "{train}"\ntest_path = "{test}"\n',
+        )
+        .replace("n_trials = 4", "n_trials = 1")
+    )
+    assert cli("run", str(study_file(text))).code == 0
+    assert cli("export", "tiny", "--storage", "sqlite:///tiny.db", "-o", "train.py").code == 0
+    script = tmp_path / "train.py"
+    changed = tmp_path / "changed.csv"
+    changed.write_text(train.read_text().replace("word1", "word7"), encoding="utf-8")
+    cases = [
+        (("--data", str(changed)), 2, f"{changed}: differs from the data study 'tiny' was created"),
+        (("--data", str(tmp_path / "gone.csv")), 2, "gone.csv: no such data file"),
+        (("--output", str(train / "m.keras")), 1, "Not a directory"),
+    ]
+    for args, status, message in cases:
+        done = run_script(script, *args, cwd=tmp_path)
+        assert done.returncode == status, (args, done.stderr[-2000:])
+        # TensorFlow's own start-up lines may come first (its C++ logs, not ours).
+        ours = [line for line in done.stderr.splitlines() if line.startswith("train.py: ")]
+        assert "Traceback" not in done.stderr and len(ours) == 1, done.stderr[-2000:]
+        assert ours[0].startswith("train.py: error: ") and message in ours[0]
+    done = run_script(script, "--data", str(changed), "--accept-changed-data", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_long_study_name_makes_a_model_file_name_the_file_system_takes() -> None:
+    from hpsearch.output.export import model_file
+
+    long_a, long_b = "a" * 300, "a" * 299 + "b"
+    names = {model_file(long_a, 3), model_file(long_b, 3)}
+    assert len(names) == 2  # cut, yet still two files
+    assert all(len(n.encode()) + len(".classes.json") <= 200 for n in names)
+    assert all(n.endswith("-trial3.keras") for n in names)
+    assert model_file("ünï cödé", 1) == "ünï_cödé-trial1.keras"
