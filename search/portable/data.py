@@ -441,4 +441,3 @@ def check_data_digest(path: Path, expected: str | None, study: str, accept: bool
         f"{path}: differs from the data study {study!r} was created on; allowed: that data, "
         "or --accept-changed-data"
     )
-
