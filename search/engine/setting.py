@@ -11,6 +11,8 @@ does not search them uses the dataset's values, as before.
 from __future__ import annotations
 
 import dataclasses
+import os
+from pathlib import Path
 from typing import Any
 
 from hpsearch.config import RangeOverride, StudyConfig
@@ -101,3 +103,61 @@ def of(params: dict[str, Any]) -> tuple[int | None, int | None]:
     """A trial's (num_words, maxlen), ``None`` where the space does not search it."""
     words, length = (params.get(k) for k in DATA_KNOBS)
     return (None if words is None else int(words), None if length is None else int(length))
+
+
+EMBEDDING_BYTES = 256 * 4 * 3
+"""Per vocabulary word, the most a model holds: a 256-wide float32 vector, and Adam's two
+slots beside it (a bag of words holds less: one weight per word and class)."""
+ARRAY_COPIES = 3
+"""Vectorizing holds a split's integer rows about three times over (encoded, padded, cached)."""
+
+
+def available_memory() -> int:
+    """Bytes this machine can still give (``MemAvailable``; all of it where that is unknown)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _rows(cfg: StudyConfig) -> int:
+    """About how many texts the dataset holds (lines of its CSVs, files of its folders)."""
+    d = cfg.dataset
+    if d.kind == "synthetic":
+        return d.samples + d.test_samples
+    if d.kind == "imdb":
+        return 50_000 if d.max_samples is None else d.max_samples
+    paths = [Path(p) for p in (d.path, d.test_path) if p]
+    count = 0
+    for p in paths:
+        if p.is_dir():
+            count += sum(1 for _ in p.glob("t*/*/*.txt"))
+        elif p.is_file():
+            with p.open("rb") as fh:
+                count += sum(1 for _ in fh)
+    return count
+
+
+def check_memory(cfg: StudyConfig) -> None:
+    """The largest vocabulary and length the study will vectorize (``cfg`` is the ceiling,
+    :func:`ceiling`) must fit this machine's memory: too large is one line naming the setting
+    and the estimate, before anything is allocated (a maxlen of a billion asked NumPy for
+    hundreds of GiB, and with enough swap it might have tried)."""
+    words, length = cfg.dataset.size()
+    free = available_memory()
+    rows = _rows(cfg)
+    for knob, value, need, what in (
+        ("maxlen", length, rows * length * 4 * ARRAY_COPIES, f"the arrays of {rows:,} texts"),
+        ("num_words", words, words * EMBEDDING_BYTES, "a model's word vectors"),
+    ):
+        if need > 0.8 * free:
+            raise ConfigError(
+                f"{cfg.source}: {knob} = {value:,} would need about {need / 2**30:,.1f} GiB for "
+                f"{what}; this machine has {free / 2**30:,.1f} GiB available; allowed: a smaller "
+                f"{knob} (dataset.{knob}, or ranges.{knob})"
+            )
+

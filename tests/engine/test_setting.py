@@ -19,7 +19,7 @@ from hpsearch.engine import setting
 from hpsearch.engine.runner import prepare
 from hpsearch.engine.spaces import load_space
 from hpsearch.errors import ConfigError
-from tests.conftest import REPO, imdb_csv
+from tests.conftest import REPO, TINY_STUDY, imdb_csv
 
 CLI = "from hpsearch.cli.main import entry_point; entry_point()"
 
@@ -184,3 +184,18 @@ def test_a_dataset_without_texts_keeps_the_tutorials_ranges() -> None:
     cfg = cfg.replace(dataset=DatasetConfig(kind="synthetic"))
     followed, knobs, note = setting.follow_data(cfg, load_space("bag_of_words"))
     assert followed.ranges == setting.WITHOUT_TEXT and knobs and note is not None
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "what"),
+    [("maxlen", 2_000_000_000, "the arrays of 200 texts"), ("num_words", 2_000_000_000, "vectors")],
+)
+def test_data_knobs_beyond_this_machines_memory_are_one_line(
+    cli, study_file, tmp_path: Path, key: str, value: int, what: str
+) -> None:
+    text = TINY_STUDY.replace("num_words = 120\nmaxlen = 16\n", f"{key} = {value}\n")
+    r = cli("run", str(study_file(text)))
+    assert r.code == 2 and r.err.count("\n") == 1, r.err
+    assert f"{key} = {value:,} would need about" in r.err and what in r.err
+    assert "GiB available; allowed: a smaller" in r.err
+    assert not (tmp_path / "tiny.db").exists()
