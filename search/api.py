@@ -158,10 +158,17 @@ class Study:
         from hpsearch.pick.tradeoff import analyse
         from hpsearch.store.database import Store
 
-        if max_gap is not None and (
-            isinstance(max_gap, bool) or not isinstance(max_gap, int | float)
-        ):
-            raise ConfigError(f"max_gap = {max_gap!r} is not a number; allowed: a float >= 0")
+        if max_gap is not None:
+            if isinstance(max_gap, bool) or not isinstance(max_gap, int | float):
+                raise ConfigError(f"max_gap = {max_gap!r} is not a number; allowed: a float >= 0")
+            try:
+                max_gap = float(max_gap)
+            except OverflowError:  # an int beyond any float
+                raise ConfigError(
+                    f"max_gap = {max_gap!r} is out of range; allowed: a float >= 0 (inf: none)"
+                ) from None
+        if gap is not None and (not isinstance(gap, str) or not gap.strip()):
+            raise ConfigError(f"gap = {gap!r} is not a gap measure; allowed: accuracy, loss")
         _flag("include_pruned", include_pruned)
         return analyse(
             self.optuna,
