@@ -35,6 +35,7 @@ from hpsearch.config.sections import (
 from hpsearch.errors import ConfigError
 
 MAX_INT = 2**31 - 1  # an INTEGER column on every store (PostgreSQL's is 32-bit)
+MAX_NAME = 512  # Optuna's study_name column, and hpsearch's, is VARCHAR(512)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,11 @@ class StudyConfig:
         where = self.source
         if not self.name.strip():
             raise ConfigError(f"{where}: name is empty; allowed: a non-empty study name")
+        if len(self.name) > MAX_NAME:
+            raise ConfigError(
+                f"{where}: name is {len(self.name)} characters long; allowed: at most "
+                f"{MAX_NAME} (a store's study-name column holds no more)"
+            )
         if any(not c.isprintable() for c in self.name):
             raise ConfigError(
                 f"{where}: name = {self.name!r} holds a control character (a newline, tab, ...); "

@@ -70,3 +70,12 @@ def test_range_override_checks() -> None:
     with pytest.raises(ConfigError, match=r"ranges\.x needs low and high, or a non-empty choices"):
         RangeOverride(choices=()).check("f", "ranges.x")
     RangeOverride(low=1, high=1).check("f", "ranges.x")
+
+
+def test_a_study_name_longer_than_a_store_holds_is_one_line() -> None:
+    from hpsearch.config import StudyConfig
+    from hpsearch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="name is 513 characters long; allowed: at most 512"):
+        StudyConfig(name="n" * 513, space="pooled").check()
+    StudyConfig(name="n" * 512, space="pooled").check()
