@@ -160,4 +160,3 @@ def check_memory(cfg: StudyConfig) -> None:
                 f"{what}; this machine has {free / 2**30:,.1f} GiB available; allowed: a smaller "
                 f"{knob} (dataset.{knob}, or ranges.{knob})"
             )
-
