@@ -18,7 +18,8 @@ training + validation, and reads the test split once (and, for the binary IMDB s
 
 Each task's result is written to ``benchmarks/results/baselines.json`` as it finishes (a rerun
 skips finished tasks unless ``--force``), and the table to ``baselines.md``, beside hpsearch's
-numbers on the same tasks where ``benchmarks/results/goals.json`` holds them.
+numbers on the same tasks where an optional ``benchmarks/results/goals.json`` holds them (per
+task, a list of {path, val_accuracy, test_accuracy, test_macro_f1, unseen_accuracy, seconds}).
 """
 
 from __future__ import annotations

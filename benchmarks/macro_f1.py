@@ -1,6 +1,6 @@
 """What optimizing macro F1 costs: per-epoch time with and without the MacroF1 metric.
 
-A study whose objective is ``val_macro_f1`` compiles :class:`hpsearch.portable.MacroF1` beside
+A study whose objective is ``val_macro_f1`` compiles :class:`hpsearch.portable.training.MacroF1` beside
 accuracy (see ``compile_model``); every other study does not. This trains the same model (the
 ``bag_of_words`` space's BASELINE on the 4-class ratings sample, or the synthetic data with
 --smoke or without the sample) both ways, side by side in one process, alternating which goes

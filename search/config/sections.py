@@ -19,7 +19,7 @@ from hpsearch.errors import ConfigError
 
 METRICS = ("val_loss", "val_accuracy", "loss", "accuracy", "val_macro_f1", "macro_f1")
 """What a trial's ``fit`` logs: loss and accuracy always, macro F1 when the objective is it
-(see :class:`hpsearch.portable.MacroF1`)."""
+(see :class:`hpsearch.portable.training.MacroF1`)."""
 
 DATASET_KINDS = ("imdb", "csv", "directory", "synthetic")
 # Keys that only make sense for some dataset kinds; the rest apply to all.
@@ -129,8 +129,8 @@ DEFAULT_MAX_GAP = {"accuracy": 0.05, "loss": 0.10}
 
 def score_name(metric: str, penalize: bool) -> str:
     """What a study's trials are judged by: its metric, or ``<metric>_penalized`` with
-    ``[tradeoff] penalize`` (:class:`hpsearch.portable.GapPenalty`). The engine's
-    :func:`hpsearch.portable.score_key` spells the same name on its own: exported scripts copy it
+    ``[tradeoff] penalize`` (:class:`hpsearch.portable.training.GapPenalty`). The engine's
+    :func:`hpsearch.portable.training.score_key` spells the same name on its own: exported scripts copy it
     and must not import hpsearch."""
     return f"{metric}_penalized" if penalize else metric
 
@@ -149,7 +149,7 @@ class TradeoffConfig:
     """Steer the sampler toward trials within ``max_gap`` (Optuna's ``constraints_func``)."""
     penalize: bool = False
     """Judge every epoch by the metric less how far its gap exceeds ``max_gap``
-    (:class:`hpsearch.portable.GapPenalty`): a trial's value, early stopping, pruning and its best
+    (:class:`hpsearch.portable.training.GapPenalty`): a trial's value, early stopping, pruning and its best
     epoch follow that score, so the search climbs toward models the pick may take."""
 
     def limit(self) -> float:

@@ -39,9 +39,8 @@ class Run:
 class RunLog:
     """Reads and writes the ``hpsearch_selection`` table.
 
-    Made by the store on its engine (:attr:`hpsearch.store.database.Store.selection`). Given a URL
-    instead, each call goes through this process's store for that URL (writes open it
-    writable).
+    Built on a store's engine (``RunLog(store.engine)``). Given a URL instead, each call goes
+    through this process's store for that URL (writes open it writable).
     """
 
     def __init__(self, source: str | sa.engine.Engine) -> None:
