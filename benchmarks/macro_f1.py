@@ -1,11 +1,11 @@
 """What optimizing macro F1 costs: per-epoch time with and without the MacroF1 metric.
 
-A study whose objective is ``val_macro_f1`` compiles :class:`hpsearch.portable.training.MacroF1` beside
-accuracy (see ``compile_model``); every other study does not. This trains the same model (the
-``bag_of_words`` space's BASELINE on the 4-class ratings sample, or the synthetic data with
+A study whose objective is ``val_macro_f1`` compiles :class:`hpsearch.portable.training.MacroF1`
+beside accuracy (see ``compile_model``); every other study does not. This trains the same model
+(the ``bag_of_words`` space's BASELINE on the 4-class ratings sample, or the synthetic data with
 --smoke or without the sample) both ways, side by side in one process, alternating which goes
-first, and prints the ratio of median epoch times (epochs after the first, which includes
-tracing). The same engine ``build()``/``fit()`` and inference-mode callback as a trial.
+first, and prints the ratio of median epoch times (epochs after the first, which includes tracing).
+The same engine ``build()``/``fit()`` and inference-mode callback as a trial.
 
     python benchmarks/macro_f1.py            # docs/studies.md numbers (a few minutes on 2 cores)
     python benchmarks/macro_f1.py --smoke    # seconds: the harness works

@@ -130,8 +130,8 @@ DEFAULT_MAX_GAP = {"accuracy": 0.05, "loss": 0.10}
 def score_name(metric: str, penalize: bool) -> str:
     """What a study's trials are judged by: its metric, or ``<metric>_penalized`` with
     ``[tradeoff] penalize`` (:class:`hpsearch.portable.training.GapPenalty`). The engine's
-    :func:`hpsearch.portable.training.score_key` spells the same name on its own: exported scripts copy it
-    and must not import hpsearch."""
+    :func:`hpsearch.portable.training.score_key` spells the same name on its own: exported
+    scripts copy it and must not import hpsearch."""
     return f"{metric}_penalized" if penalize else metric
 
 
@@ -149,8 +149,8 @@ class TradeoffConfig:
     """Steer the sampler toward trials within ``max_gap`` (Optuna's ``constraints_func``)."""
     penalize: bool = False
     """Judge every epoch by the metric less how far its gap exceeds ``max_gap``
-    (:class:`hpsearch.portable.training.GapPenalty`): a trial's value, early stopping, pruning and its best
-    epoch follow that score, so the search climbs toward models the pick may take."""
+    (:class:`hpsearch.portable.training.GapPenalty`): a trial's value, early stopping, pruning
+    and its best epoch follow that score, so the search climbs toward models the pick may take."""
 
     def limit(self) -> float:
         return DEFAULT_MAX_GAP[self.gap] if self.max_gap is None else self.max_gap

@@ -25,11 +25,11 @@ EPOCHS = sa.Table(
     sa.Column("val_accuracy", sa.Float),
     sa.Column("seconds", sa.Float),
     sa.Column("recorded_at", sa.DateTime),
-    # Inference-mode numbers on a training subsample (see hpsearch.portable.training.TrainEval); NULL in
-    # stores written before they were measured.
+    # Inference-mode numbers on a training subsample (see hpsearch.portable.training.TrainEval);
+    # NULL in stores written before they were measured.
     sa.Column("train_eval_loss", sa.Float),
     sa.Column("train_eval_accuracy", sa.Float),
-    # Macro F1 (see hpsearch.portable.training.MacroF1), measured only in studies whose objective it is.
+    # Macro F1 (hpsearch.portable.training.MacroF1), measured only in studies whose objective it is.
     sa.Column("macro_f1", sa.Float),
     sa.Column("val_macro_f1", sa.Float),
     sa.Column("train_eval_macro_f1", sa.Float),

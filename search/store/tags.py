@@ -106,7 +106,8 @@ class StudyTags:
     @property
     def score(self) -> str:
         """What a trial's value is: the objective metric, or ``<metric>_penalized`` when the
-        study penalizes the gap (``[tradeoff] penalize``; :class:`hpsearch.portable.training.GapPenalty`)."""
+        study penalizes the gap (``[tradeoff] penalize``;
+        :class:`hpsearch.portable.training.GapPenalty`)."""
         return score_name(self.objective, bool(self.tradeoff.get("penalize")))
 
     @property
