@@ -283,7 +283,7 @@ def ensemble_members(
     if size == 1:
         return []
     result = analyse(study, log)
-    order = ranked(list(result.finalists), result.max_gap, result.maximize)
+    order = ranked(list(result.finalists), result.max_gap, result.maximize, result.floor)
     others = [f.number for f in order if f.number != pick]
     if len(others) < size - 1:
         raise ConfigError(

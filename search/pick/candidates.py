@@ -69,3 +69,15 @@ def candidates(
             )
         )
     return out
+
+
+def floor_of(points: list[Candidate]) -> float | None:
+    """The value a pick must reach: the baseline trial's (the tutorial's settings), where the
+    study ran it. A model that scores below it is no answer, however small its gap: a model at
+    chance level does not overfit (its gap is about 0), and a gap limit alone would prefer it."""
+    return next((c.value for c in points if c.baseline), None)
+
+
+def below(value: float, floor: float | None, maximize: bool) -> bool:
+    """Whether ``value`` is worse than the floor (never, without one)."""
+    return floor is not None and (value < floor if maximize else value > floor)

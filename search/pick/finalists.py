@@ -20,7 +20,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from hpsearch.pick.candidates import Candidate
+from hpsearch.pick.candidates import Candidate, below, floor_of
 from hpsearch.store.runs import Run
 
 
@@ -56,10 +56,15 @@ class Finalist:
 
 
 def finalists_of(points: list[Candidate], n: int, max_gap: float, maximize: bool) -> list[int]:
-    """The ``n`` trials re-evaluation looks at: within the gap limit first, then by value."""
+    """The ``n`` trials re-evaluation looks at: within the gap limit and at least as good as
+    the baseline first (:func:`~hpsearch.pick.candidates.floor_of`), then by value."""
     sign = -1.0 if maximize else 1.0
-    ranked = sorted(points, key=lambda c: (c.gap > max_gap, sign * c.value, c.gap, c.number))
-    return [c.number for c in ranked[:n]]
+    floor = floor_of(points)
+
+    def key(c: Candidate) -> tuple[bool, float, float, int]:
+        return (c.gap > max_gap or below(c.value, floor, maximize), sign * c.value, c.gap, c.number)
+
+    return [c.number for c in sorted(points, key=key)[:n]]
 
 
 def summarize(c: Candidate, runs: list[Run], measure: str) -> Finalist:
@@ -79,22 +84,36 @@ def summarize(c: Candidate, runs: list[Run], measure: str) -> Finalist:
     )
 
 
-def ranked(finalists: list[Finalist], max_gap: float, maximize: bool) -> list[Finalist]:
-    """The re-evaluated finalists, best first: those whose mean gap is within the limit by
-    mean, then the others by mean."""
+def _eligible(f: Finalist, max_gap: float, maximize: bool, floor: float | None) -> bool:
+    return (f.gap or 0.0) <= max_gap and not below(f.mean or 0.0, floor, maximize)
+
+
+def ranked(
+    finalists: list[Finalist], max_gap: float, maximize: bool, floor: float | None = None
+) -> list[Finalist]:
+    """The re-evaluated finalists, best first: those whose mean gap is within the limit (and
+    whose mean reaches the baseline's ``floor``) by mean, then the others by mean."""
     scored = [f for f in finalists if f.mean is not None and f.gap is not None]
     sign = -1.0 if maximize else 1.0
     return sorted(
-        scored, key=lambda f: ((f.gap or 0.0) > max_gap, sign * (f.mean or 0.0), f.number)
+        scored,
+        key=lambda f: (
+            not _eligible(f, max_gap, maximize, floor),
+            sign * (f.mean or 0.0),
+            f.number,
+        ),
     )
 
 
-def rank(finalists: list[Finalist], max_gap: float, maximize: bool) -> tuple[Finalist | None, str]:
-    """The finalist with the best mean among those whose mean gap is within the limit."""
-    order = ranked(finalists, max_gap, maximize)
+def rank(
+    finalists: list[Finalist], max_gap: float, maximize: bool, floor: float | None = None
+) -> tuple[Finalist | None, str]:
+    """The finalist with the best mean among those whose mean gap is within the limit (and
+    whose mean reaches the baseline's, where the study ran one)."""
+    order = ranked(finalists, max_gap, maximize, floor)
     if not order:
         return None, "no finalist was re-evaluated"
-    within = [f for f in order if (f.gap or 0.0) <= max_gap]
+    within = [f for f in order if _eligible(f, max_gap, maximize, floor)]
     best = order[0]
     runs = len(best.runs)
     reason = (

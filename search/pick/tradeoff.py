@@ -19,7 +19,7 @@ import optuna
 
 from hpsearch.config import DEFAULT_MAX_GAP, GAP_MEASURES
 from hpsearch.errors import ConfigError, StorageError
-from hpsearch.pick.candidates import Candidate, candidates
+from hpsearch.pick.candidates import Candidate, below, candidates, floor_of
 from hpsearch.pick.finalists import Finalist, rank, summarize
 from hpsearch.store.database import EpochLog, Store
 from hpsearch.store.queries import best_trial, load, trial_row
@@ -43,6 +43,8 @@ class Tradeoff:
     finalists: tuple[Finalist, ...] = ()
     """Re-evaluated finalists (see :mod:`hpsearch.pick.finalists`); when there are any, the pick is
     the best of them by mean, not the best single search value."""
+    floor: float | None = None
+    """The baseline trial's value, which a pick must reach (:func:`floor_of`)."""
 
     @property
     def chosen(self) -> Finalist | None:
@@ -70,9 +72,15 @@ def pick(points: list[Candidate], max_gap: float, maximize: bool) -> tuple[Candi
     """Best validation metric among candidates whose gap is at most ``max_gap``."""
     if not points:
         return None, "no completed trial with a recorded best epoch"
-    within = [c for c in points if c.gap <= max_gap]
+    floor = floor_of(points)
+    within = [c for c in points if c.gap <= max_gap and not below(c.value, floor, maximize)]
     if not within:
         smallest = min(points, key=lambda c: c.gap)
+        if smallest.gap <= max_gap:  # only models worse than the baseline are within the gap
+            return None, (
+                f"no trial with a gap <= {max_gap:g} scores at least the baseline ({floor:.4f}): "
+                "raise --max-gap or search more"
+            )
         return None, (
             f"no trial has a gap <= {max_gap:g}; the smallest is {smallest.gap:.4f} "
             f"(trial {smallest.number}): raise --max-gap or search more"
@@ -120,7 +128,7 @@ def analyse(
     chosen, reason = pick(points, limit, maximize)
     runs = RunLog(log.engine).runs(study.study_name)
     finalists = tuple(summarize(c, runs[c.number], measure) for c in points if c.number in runs)
-    best, why = rank(list(finalists), limit, maximize)
+    best, why = rank(list(finalists), limit, maximize, floor_of(points))
     if best is not None:
         chosen = next(c for c in points if c.number == best.number)
         reason = why
@@ -135,6 +143,7 @@ def analyse(
         pick=chosen,
         reason=reason,
         finalists=finalists,
+        floor=floor_of(points),
     )
 
 

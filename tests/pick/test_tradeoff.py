@@ -21,6 +21,28 @@ def test_front_keeps_only_undominated_points() -> None:
     assert [c.number for c in pareto_front(points, maximize=False)] == [1, 2]
 
 
+def test_a_model_worse_than_the_baseline_is_no_pick_however_small_its_gap() -> None:
+    """A chance-level model does not overfit (gap about 0); with the baseline (the tutorial's
+    settings) in the study, the pick must reach its value, and finalists are taken from those
+    that do first (a TREC study picked a 0.23 trial before this)."""
+    from hpsearch.pick.finalists import Finalist, finalists_of, rank
+
+    baseline = Candidate(0, "complete", 0.858, 0.14, 8, 11, "finished", {}, True)
+    chance, good, better = _c(1, 0.247, 0.0), _c(40, 0.859, 0.13), _c(81, 0.86, 0.145)
+    points = [baseline, chance, good, better]
+    chosen, reason = pick(points, 0.05, maximize=True)
+    assert chosen is None and "scores at least the baseline (0.8580)" in reason
+    assert finalists_of(points, 3, 0.05, maximize=True) == [81, 40, 0]
+    finalists = [
+        Finalist(1, 0.247, 0.0, (), 0.233, 0.01, -0.007),
+        Finalist(40, 0.859, 0.13, (), 0.859, 0.001, 0.133),
+    ]
+    best, _ = rank(finalists, 0.05, maximize=True, floor=0.858)
+    assert best is not None and best.number == 40
+    # Without a baseline in the study, the gap limit alone decides, as before.
+    assert pick([chance, good], 0.05, maximize=True)[0] == chance
+
+
 def test_pick_is_best_within_the_gap_and_says_why() -> None:
     points = [_c(0, 0.80, 0.10), _c(1, 0.78, 0.02), _c(3, 0.85, 0.20)]
     chosen, reason = pick(points, max_gap=0.05, maximize=True)
@@ -131,9 +153,12 @@ def test_tradeoff_evaluate_and_report_on_real_reviews(cli, study_file, tmp_path:
     )
     assert (tmp_path / "hpsearch.db").read_bytes() == before
     # ...unless asked for; then it is recorded and said. Shuffled test labels change the test
-    # number, never the pick.
+    # number, never the pick (and the changed test file must be accepted: the study is bound to
+    # its data).
     _shuffled_copy(test, test_copy)
     r = cli("evaluate", "tt", "--again")
+    assert r.code == 2 and "test.csv: changed since study 'tt' was created" in r.err
+    r = cli("evaluate", "tt", "--again", "--accept-changed-data")
     assert r.code == 0 and "TEST (read 2 times: NOT an unbiased estimate" in r.out
     r = cli("tradeoff", "tt")
     assert f"pick: trial {picked}," in r.out
