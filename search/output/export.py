@@ -35,6 +35,7 @@ from hpsearch.engine.spaces import Space, stored_space
 from hpsearch.errors import ConfigError, StorageError
 from hpsearch.output.carry import carried
 from hpsearch.output.files import check_output
+from hpsearch.pick.candidates import below
 from hpsearch.pick.evaluate import chosen_params, chosen_trial
 from hpsearch.pick.finalists import ranked, summarize
 from hpsearch.pick.tradeoff import Candidate, analyse
@@ -279,17 +280,22 @@ def ensemble_members(
     study: optuna.Study, log: EpochLog, pick: int, size: int
 ) -> list[optuna.trial.FrozenTrial]:
     """The ``size - 1`` trials averaged with ``pick``: the other re-evaluated finalists in the
-    order they rank (within the gap limit first, then by mean)."""
+    order they rank (within the gap limit first, then by mean), leaving out any whose mean is
+    below the baseline's (averaging in a chance-level model only blurs the others)."""
     if size == 1:
         return []
     result = analyse(study, log)
     order = ranked(list(result.finalists), result.max_gap, result.maximize, result.floor)
-    others = [f.number for f in order if f.number != pick]
+    others = [
+        f.number
+        for f in order
+        if f.number != pick and not below(f.mean or 0.0, result.floor, result.maximize)
+    ]
     if len(others) < size - 1:
         raise ConfigError(
             f"--ensemble {size}: study {study.study_name!r} has {len(others) + 1} "
-            f"re-evaluated finalists to average; allowed: 1..{len(others) + 1} (more with "
-            "[selection] finalists and `hpsearch select`)"
+            f"re-evaluated finalists that reach the baseline to average; allowed: "
+            f"1..{len(others) + 1} (more with [selection] finalists and `hpsearch select`)"
         )
     trials = study.get_trials(deepcopy=False)
     return [trials[n] for n in others[: size - 1]]
