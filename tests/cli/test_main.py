@@ -22,6 +22,7 @@ def test_every_command_is_registered_from_its_module() -> None:
             "hpsearch.cli.read",
         ),
         **dict.fromkeys(("evaluate", "export"), "hpsearch.cli.export"),
+        "delete": "hpsearch.cli.store",
     }
 
 
