@@ -112,6 +112,7 @@ def spaces(name: str | None) -> None:
       hpsearch spaces
       hpsearch spaces cnn_lstm
     """
+    nonempty("NAME", name)
     quiet_tensorflow()
     from hpsearch.engine.spaces import available_spaces, describe, load_space
 
@@ -166,6 +167,7 @@ def tradeoff(
     from hpsearch.store.database import EpochLog
     from hpsearch.store.queries import load
 
+    nonempty("--plots", plot_dir, "a folder path")
     log = EpochLog(storage)
     result = analyse(
         load(storage, study), log, gap=gap, max_gap=max_gap, include_pruned=include_pruned

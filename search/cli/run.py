@@ -14,6 +14,7 @@ import optuna
 from hpsearch.cli.shared import (
     accept_option,
     debug_option,
+    nonempty,
     out,
     print_finalists,
     print_trials,
@@ -79,6 +80,7 @@ def run(
     from hpsearch.engine.workers import check_workers
     from hpsearch.output.progress import RichReporter
 
+    nonempty("STUDY_FILE", study_file)
     check_workers(workers)
     cfg = load_study_file(study_file)
     cfg = apply_overrides(
@@ -204,6 +206,7 @@ def create(study_file: str, n_trials: int | None, storage: str | None) -> None:
     from hpsearch import commands
     from hpsearch.config.studyfile import apply_overrides, load_study_file
 
+    nonempty("STUDY_FILE", study_file)
     cfg = apply_overrides(load_study_file(study_file), n_trials=n_trials, storage=storage)
     quiet_tensorflow()
     study, budget = commands.create(cfg)

@@ -58,13 +58,14 @@ def storage_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
-def nonempty(flag: str, value: str | None) -> None:
+def nonempty(flag: str, value: str | None, allowed: str | None = None) -> None:
     """A path option given as the empty string names no file: refused as the API refuses it
     (a shell variable that was never set, say), not read as the current folder."""
     if value is not None and not value.strip():
         from hpsearch.errors import ConfigError
 
-        raise ConfigError(f"{flag} {value!r} is empty; allowed: a file path")
+        what = allowed or ("a name or a file path" if flag.isupper() else "a file path")
+        raise ConfigError(f"{flag} {value!r} is empty; allowed: {what}")
 
 
 def quiet_tensorflow() -> None:

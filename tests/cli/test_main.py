@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from hpsearch.cli.main import cli as group
 from tests.conftest import REPO
 
@@ -72,3 +74,19 @@ def test_console_script_error_has_no_traceback_unless_debug(tmp_path) -> None:
         env=env,
     )
     assert r.returncode != 0 and "Traceback" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("run", ""), "STUDY_FILE '' is empty; allowed: a name or a file path"),
+        (("create", ""), "STUDY_FILE '' is empty"),
+        (("spaces", ""), "NAME '' is empty"),
+        (("tradeoff", "s", "--plots", ""), "--plots '' is empty; allowed: a folder path"),
+        (("report", "s", "-o", ""), "-o '' is empty; allowed: a file path"),
+    ],
+)
+def test_an_empty_path_or_name_is_one_line(cli, args: tuple[str, ...], message: str) -> None:
+    r = cli(*args)
+    assert r.code == 2 and r.err.startswith(f"hpsearch: error: {message}")
+    assert r.err.count("\n") == 1
