@@ -407,14 +407,26 @@ class TrialLoop:
         study: optuna.Study,
         budget: Budget,
         callbacks: list[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]],
+        patience: float = 0.0,
     ) -> None:
         self.study, self.budget, self.callbacks = study, budget, callbacks
+        self.patience = patience
+        """How long a worker whose budget is spent waits while other trials still run: a
+        dead worker's trial holds its slot until the heartbeat's grace runs out, and someone
+        must be there to free the slot and retry the trial."""
 
     def run_one(self, objective: Callable[[optuna.Trial], Any]) -> bool:
-        """Run one trial if a slot is left; False when the budget is spent."""
-        optuna.storages.fail_stale_trials(self.study)
-        if not self.budget.claim():
-            return False
+        """Run one trial if a slot is left; False when the budget is spent and no other
+        trial that may give its slot back (a dead worker's, once stale) is running."""
+        deadline = time.monotonic() + self.patience
+        while True:
+            optuna.storages.fail_stale_trials(self.study)
+            if self.budget.claim():
+                break
+            running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if not running or time.monotonic() >= deadline:
+                return False
+            time.sleep(min(1.0, self.patience))
         self.study.optimize(
             objective,
             n_trials=1,
@@ -431,13 +443,14 @@ def trial_loop(
     budget: Budget,
     reporter: Reporter,
     observe: Observe = Unobserved,
+    patience: float = 0.0,
 ) -> tuple[TrialLoop, StudyObserver]:
     """The loop :func:`work` runs, with its bookkeeping (``benchmarks/bookkeeping.py`` times
-    this very loop)."""
+    this very loop). ``patience``: see :attr:`TrialLoop.patience`."""
     settle_heap()
     finished = len(study.get_trials(deepcopy=False, states=FINISHED))
     observer = observe(store, finished)
-    return TrialLoop(study, budget, [reporter.trial_done, observer]), observer
+    return TrialLoop(study, budget, [reporter.trial_done, observer], patience), observer
 
 
 def settle_heap() -> None:
@@ -467,7 +480,9 @@ def work(
     reporter.start(study, total, counted(study))
     store = Store.open(cfg.storage, write=True)
     objective = _objective(prep, store, budget, reporter)  # imports what training needs
-    loop, observer = trial_loop(store, study, budget, reporter, observe)
+    # Long enough for a dead worker's trial to go stale (its grace) and be seen (one beat).
+    patience = cfg.workers.grace_period + 2 * cfg.workers.heartbeat_interval
+    loop, observer = trial_loop(store, study, budget, reporter, observe, patience)
     deadline = None if cfg.budget.timeout is None else time.monotonic() + cfg.budget.timeout
     ran = 0
     try:
