@@ -199,7 +199,9 @@ def test_workers_are_capped_and_stop_when_their_parent_is_killed(cli, tmp_path: 
     """No more workers than trials left, none over 4 per core, and a killed `run --workers`
     leaves no worker training on its own: each stops as on Ctrl-C (trial interrupted)."""
     url = f"sqlite:///{tmp_path / 'w.db'}"
-    (tmp_path / "s.toml").write_text(study_text("w", url, n_trials=2, max_epochs=400))
+    # Trials long enough that both workers are training at once however slowly the second
+    # starts (each imports TensorFlow; 400 epochs of the tiny model could end first under load).
+    (tmp_path / "s.toml").write_text(study_text("w", url, n_trials=2, max_epochs=20000))
     many = cli("run", str(tmp_path / "s.toml"), "--workers", "1000")
     assert many.code == 2 and many.err.count("\n") == 1 and "more than 4 per CPU core" in many.err
     assert not (tmp_path / "w.db").exists()
