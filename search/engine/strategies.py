@@ -131,13 +131,16 @@ def exercise(
     pruner = make_pruner(pruner_cfg, max_epochs, where)
     startup = sampler_cfg.options.get("n_startup_trials", 10)
     trials = 4 if sampler_cfg.name == "gp" else min(max(int(startup), 0) + 3, 24)
+    # The first decisions are where options fail; reporting every one of 20,000 epochs of a
+    # long study would make this check cost more than it saves.
+    steps = min(max_epochs, 50)
     for kind, cfg in (("sampler", sampler_cfg), ("pruner", pruner_cfg)):
         level = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.ERROR)  # its per-trial notes, not ours
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # Optuna's experimental and startup notices
-                _trials(sampler, pruner if kind == "pruner" else None, trials, max_epochs, multi)
+                _trials(sampler, pruner if kind == "pruner" else None, trials, steps, multi)
         except Exception as exc:
             shown = ", ".join(f"{k} = {v!r}" for k, v in cfg.options.items()) or "its defaults"
             reason = " ".join(str(exc).split()) or type(exc).__name__
