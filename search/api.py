@@ -329,10 +329,12 @@ def list_spaces() -> list[str]:
 def _setup() -> None:
     """What the CLI sets up before TensorFlow starts: thread pools sized for this machine
     (trials record them, exports reproduce them) and TensorFlow's start-up chatter off."""
+    from hpsearch.engine.devices import use_memory_growth
     from hpsearch.engine.quiet import quiet_tensorflow
     from hpsearch.engine.threads import use_threads
 
     use_threads()
+    use_memory_growth()
     quiet_tensorflow()
 
 

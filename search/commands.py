@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import optuna
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
     from hpsearch.engine.runner import Prepared, Reporter
     from hpsearch.engine.spaces import Space
+    from hpsearch.integrations.slurm import JobSpec
     from hpsearch.store.budget import Budget
 
 Guard = Callable[[], AbstractContextManager[object]]
@@ -54,19 +57,23 @@ def search(
     reporter: Reporter | None = None,
     workers: int = 1,
     console: Console | None = None,
+    gpus: list[str] | None = None,
 ) -> optuna.Study:
     """Create or resume the study and run the rest of its budget: in this process, or in
-    ``workers`` local worker processes (``console`` shows their progress)."""
+    ``workers`` local worker processes (``console`` shows their progress). With ``gpus``
+    (checked by :func:`hpsearch.engine.devices.parse_gpus`) the search always runs in worker
+    processes, each placed on its GPU(s) before TensorFlow starts in it."""
     from hpsearch.engine.runner import run_study
     from hpsearch.output.dashboard import Publisher
 
-    if workers == 1:
+    if workers == 1 and not gpus:
         return run_study(prep, reporter, observe=Publisher)
     from rich.console import Console
 
     from hpsearch.engine.workers import run_workers
 
-    return run_workers(prep, workers, console or Console(quiet=True), observe=Publisher)
+    quiet = console or Console(quiet=True)
+    return run_workers(prep, workers, quiet, observe=Publisher, gpus=gpus)
 
 
 def run(
@@ -80,17 +87,19 @@ def run(
     events: RunEvents | None = None,
     guard: Guard = contextlib.nullcontext,
     accept_changed_data: bool = False,
+    gpus: list[str] | None = None,
 ) -> optuna.Study:
     """``hpsearch run`` and :func:`hpsearch.run`: check and load everything, search the rest of
     the budget, then (``select``) re-evaluate the finalists as ``[selection]`` says. A study
-    resumed on changed data is refused unless ``accept_changed_data`` (then recorded)."""
+    resumed on changed data is refused unless ``accept_changed_data`` (then recorded).
+    ``gpus``: place the workers on these GPUs (see :func:`search`)."""
     from hpsearch.engine.runner import prepare, require_a_completed_trial
 
     events = events or RunEvents()
     prep = prepare(cfg, space=space, accept_changed_data=accept_changed_data)
     events.prepared(prep)
     with guard():
-        study = search(prep, reporter, workers, console)
+        study = search(prep, reporter, workers, console, gpus)
     require_a_completed_trial(study)
     events.searched(study)
     if select and cfg.selection.finalists:
@@ -123,6 +132,41 @@ def create(cfg: StudyConfig) -> tuple[optuna.Study, Budget]:
     from hpsearch.output.dashboard import Publisher
 
     return start_study(prepare(cfg), observe=Publisher)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What ``hpsearch submit`` did: the job script, and the job id (None on a dry run)."""
+
+    script: str
+    path: Path | None
+    job: str | None
+    spec: JobSpec
+
+
+def submit(cfg: StudyConfig, spec: JobSpec, folder: Path, dry_run: bool = False) -> Submitted:
+    """``hpsearch submit``: check the study (as ``run`` does) and the job's options, then
+    create the study, write the job script into ``folder`` and submit it with ``sbatch``.
+    A dry run checks everything, writes nothing and returns the script."""
+    from hpsearch.engine.runner import prepare, start_study
+    from hpsearch.integrations.slurm import sbatch, script
+    from hpsearch.integrations.slurm import submit as send
+    from hpsearch.output.dashboard import Publisher
+    from hpsearch.output.files import check_folder, check_output
+
+    spec.check()
+    text = script(spec)
+    path = folder / f"{cfg.name}.sbatch"
+    command = None if dry_run else sbatch()  # no Slurm: one line, nothing written
+    prep = prepare(cfg)
+    if command is None:
+        return Submitted(text, None, None, spec)
+    check_folder(folder, "--dir")
+    check_folder(spec.logs, "--dir")
+    check_output(path, flag="--dir")
+    start_study(prep, observe=Publisher)
+    path.write_text(text, encoding="utf-8")
+    return Submitted(text, path, send(path, command), spec)
 
 
 def delete(url: str, name: str) -> dict[str, int]:

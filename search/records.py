@@ -66,6 +66,10 @@ class TrialSummary:
     params_count: int | None = None
     wall_seconds: float | None = None
     seed: int | None = None
+    host: str | None = None
+    """The machine the trial ran on (from its ``worker`` attribute, ``host:pid``)."""
+    devices: str | None = None
+    """What it trained on: ``cpu``, or ``gpu:`` and its ``CUDA_VISIBLE_DEVICES``."""
 
     @classmethod
     def of(cls, t: FrozenTrial) -> TrialSummary:
@@ -87,6 +91,8 @@ class TrialSummary:
             stop_reason=reason,
             fail_reason=a.get("fail_reason"),
             **{k: a.get(k) for k in _MEASURED},
+            host=str(a["worker"]).rpartition(":")[0] or None if a.get("worker") else None,
+            devices=a.get("devices"),
         )
 
     def as_dict(self) -> dict[str, Any]:

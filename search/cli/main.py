@@ -25,7 +25,7 @@ import click
 
 from hpsearch.cli.export import evaluate, export
 from hpsearch.cli.read import best, dashboard, report, spaces, studies, tradeoff, trials
-from hpsearch.cli.run import create, run, select, worker
+from hpsearch.cli.run import create, run, select, submit, worker
 from hpsearch.cli.shared import debug_option, set_debug
 from hpsearch.cli.store import delete
 from hpsearch.engine.signals import INTERRUPTED, Interrupted
@@ -51,6 +51,7 @@ for command in (
     select,
     create,
     worker,
+    submit,
     dashboard,
     studies,
     trials,

@@ -6,6 +6,8 @@ re-evaluate finalists, and print progress, the best trials and the pick.
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -50,6 +52,12 @@ from hpsearch.output.tables import fmt
     show_default=True,
     help="Local worker processes sharing the study's budget.",
 )
+@click.option(
+    "--gpus",
+    default=None,
+    metavar="all|0,1,...",
+    help="Place the workers on these GPUs, round-robin (CUDA_VISIBLE_DEVICES), memory growth on.",
+)
 @accept_option
 @debug_option
 def run(
@@ -61,6 +69,7 @@ def run(
     data: str | None,
     maxlen: int | None,
     workers: int,
+    gpus: str | None,
     accept_changed_data: bool,
 ) -> None:
     """Create or resume the study in STUDY_FILE and run the rest of its budget.
@@ -82,6 +91,11 @@ def run(
 
     nonempty("STUDY_FILE", study_file)
     check_workers(workers)
+    placed = None
+    if gpus is not None:
+        from hpsearch.engine.devices import machine_gpus, parse_gpus
+
+        placed = parse_gpus(gpus, machine_gpus())
     cfg = load_study_file(study_file)
     cfg = apply_overrides(
         cfg,
@@ -101,6 +115,7 @@ def run(
         events=Printed(cfg),
         guard=interruptible,
         accept_changed_data=accept_changed_data,
+        gpus=placed,
     )
 
 
@@ -246,3 +261,90 @@ def worker(study: str, storage: str, quiet: bool, accept_changed_data: bool) -> 
     )
     if not quiet:
         out.print(f"worker done: ran {ran} trials of {study}")
+
+
+@click.command()
+@click.argument("study_file")
+@click.option(
+    "--array", type=click.IntRange(1, 10000), required=True, help="Array tasks: one worker each."
+)
+@click.option("--cpus-per-task", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--gpus-per-task", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--partition", default=None, help="Slurm partition (default: the cluster's).")
+@click.option("--time", "time_limit", default=None, help="Time limit per task (Slurm's formats).")
+@click.option("--storage", default=None, help="Override the study file's storage URL.")
+@click.option(
+    "--dir",
+    "folder",
+    default="hpsearch-slurm",
+    show_default=True,
+    help="Where the job script and the tasks' logs go.",
+)
+@click.option("--dry-run", is_flag=True, help="Check everything and print the job script only.")
+@debug_option
+def submit(
+    study_file: str,
+    array: int,
+    cpus_per_task: int,
+    gpus_per_task: int,
+    partition: str | None,
+    time_limit: str | None,
+    storage: str | None,
+    folder: str,
+    dry_run: bool,
+) -> None:
+    """Create the study in STUDY_FILE and run its workers on a Slurm cluster as a job array.
+
+    Every array task runs `hpsearch worker` on the study's store (PostgreSQL, or SQLite on a
+    shared file system) until the budget is spent; a task whose node fails is requeued, and
+    the trial it held is retried elsewhere.
+
+    \b
+    Example:
+      hpsearch submit studies/imdb-sample-best.toml --array 8 --cpus-per-task 2 \\
+          --storage postgresql+psycopg://me@db/hpsearch
+      hpsearch submit studies/quickstart.toml --array 2 --dry-run
+    """
+    from hpsearch import commands
+    from hpsearch.config.studyfile import apply_overrides, load_study_file
+    from hpsearch.integrations.slurm import JobSpec
+
+    nonempty("STUDY_FILE", study_file)
+    nonempty("--dir", folder)
+    cfg = apply_overrides(load_study_file(study_file), storage=storage)
+    cfg = cfg.replace(storage=absolute_sqlite(cfg.storage))
+    where = Path(folder)
+    spec = JobSpec(
+        study=cfg.name,
+        storage=cfg.storage,
+        array=array,
+        cpus_per_task=cpus_per_task,
+        gpus_per_task=gpus_per_task,
+        partition=partition,
+        time=time_limit,
+        logs=where / "logs",
+    )
+    quiet_tensorflow()
+    done = commands.submit(cfg, spec, where, dry_run=dry_run)
+    if done.job is None:
+        click.echo(done.script, nl=False)
+        return
+    url = shlex.quote(cfg.storage)
+    out.print(
+        f"submitted job {done.job}: {array} workers for study {cfg.name} on {cfg.storage}\n"
+        f"  job script: {done.path}\n"
+        f"  task logs:  {spec.logs.resolve()}/hpsearch-{cfg.name[:40]}-{done.job}_*.log\n"
+        f"  watch:      squeue -j {done.job}; hpsearch trials {shlex.quote(cfg.name)} "
+        f"--storage {url}; hpsearch dashboard --storage {url}",
+        markup=False,
+        highlight=False,
+    )
+
+
+def absolute_sqlite(url: str) -> str:
+    """A relative SQLite path made absolute, so every task opens the same file wherever
+    Slurm starts it."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix:
+        return prefix + str(Path(url.removeprefix(prefix)).resolve())
+    return url

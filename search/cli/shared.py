@@ -71,9 +71,11 @@ def nonempty(flag: str, value: str | None, allowed: str | None = None) -> None:
 def quiet_tensorflow() -> None:
     """Call before a command imports TensorFlow: thread counts set, its logs off unless
     ``--debug``."""
+    from hpsearch.engine.devices import use_memory_growth
     from hpsearch.engine.threads import use_threads
 
     use_threads()  # before TensorFlow starts its runtime; a worker's env already holds its share
+    use_memory_growth()
     if not _debug:
         from hpsearch.engine.quiet import quiet_tensorflow as quiet
 

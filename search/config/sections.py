@@ -153,6 +153,10 @@ class TradeoffConfig:
     and its best epoch follow that score, so the search climbs toward models the pick may take."""
 
     def limit(self) -> float:
+        """The limit ``constrain`` and ``penalize`` steer toward during the search (they need
+        one before any trial exists): ``max_gap``, else :data:`DEFAULT_MAX_GAP`. The pick
+        itself, without ``max_gap``, uses a limit derived from the study's best trials
+        (:mod:`hpsearch.pick.relative`)."""
         return DEFAULT_MAX_GAP[self.gap] if self.max_gap is None else self.max_gap
 
     def check(self, where: str) -> None:
@@ -203,11 +207,19 @@ class EarlyStoppingConfig:
 
 @dataclass(frozen=True)
 class BudgetConfig:
-    """How much the whole study may spend (``n_trials`` counts finished trials)."""
+    """How much the whole study may spend (``n_trials`` counts finished trials); the search
+    ends at whichever of ``n_trials`` and ``timeout`` comes first.
 
-    n_trials: int = 20
-    timeout: float | None = None
-    max_epochs: int = 10
+    The defaults are what reached the goals on four tasks on 2 cores (docs/benchmarks.md):
+    20 minutes of search ran 54-117 trials on the IMDB sample, SST-2 and TREC, and left
+    re-evaluation and the final refit room within 30 minutes; 200 trials is more than any of
+    them reached, so the time decides (``timeout = inf``: none); 30 epochs leaves EarlyStopping,
+    not the cap, to end a trial (the IMDB sample's longest ran 20).
+    """
+
+    n_trials: int = 200
+    timeout: float | None = 1200.0
+    max_epochs: int = 30
 
     def check(self, where: str) -> None:
         at_least(where, "budget.n_trials", self.n_trials, 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import gc
 import json
 import os
@@ -25,6 +26,7 @@ from hpsearch.config import StudyConfig
 from hpsearch.data import Dataset, load_dataset
 from hpsearch.data.fingerprint import fingerprint
 from hpsearch.engine import setting
+from hpsearch.engine.devices import where
 from hpsearch.engine.spaces import (
     RangedTrial,
     Space,
@@ -286,6 +288,12 @@ def reclaim_dead(study: optuna.Study, max_retry: int) -> list[int]:
     return reclaimed
 
 
+@functools.cache
+def _devices() -> str:
+    """What this process trains on (``cpu``, ``gpu:0``), stored on every trial it runs."""
+    return where()[1]
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -511,6 +519,7 @@ def _objective(
         # from here on leaves a trial that names its process, so the next run on this
         # machine reclaims it at once (reclaim_dead) instead of after the heartbeat's grace.
         trial.set_user_attr("worker", WORKER)
+        trial.set_user_attr("devices", _devices())
         try:
             params = check_params(
                 prep.space, call_suggest(prep.space, RangedTrial(trial, cfg.ranges))

@@ -70,6 +70,10 @@ def make_sampler(
     return _construct(factory, options, "sampler", where)
 
 
+WARMUP_EPOCHS = 3
+"""The median and percentile pruners' default ``n_warmup_steps`` (see :func:`make_pruner`)."""
+
+
 def make_pruner(cfg: StrategyConfig, max_epochs: int, where: str) -> optuna.pruners.BasePruner:
     """The Optuna pruner a ``[pruner]`` table asks for; Hyperband's budget is max_epochs."""
     factory = _lookup(PRUNERS, cfg, "pruner", where)
@@ -78,6 +82,16 @@ def make_pruner(cfg: StrategyConfig, max_epochs: int, where: str) -> optuna.prun
         options.setdefault("max_resource", max_epochs)
     if cfg.name == "percentile":
         options.setdefault("percentile", 25.0)  # Optuna has no default: prune the worst quarter
+    if cfg.name in ("median", "percentile"):
+        # Optuna compares from the first epoch. Measured with pruning off
+        # (benchmarks/warmup.py), the rank correlation between a trial's validation accuracy
+        # at epoch k and its best was, for k = 1..4, 0.75, 0.78, 0.84, 0.86 on the IMDB sample
+        # (19 trials, bag of words) and 0.83, 0.80, 0.80, 0.88 on TREC (9 trials, CNN): slow
+        # learning rates climb late, and cut at epoch 1 they never show it. So the first
+        # comparison is at the 4th epoch (n_warmup_steps counts reports from 0), after
+        # Optuna's 5 start-up trials.
+        options.setdefault("n_warmup_steps", WARMUP_EPOCHS)
+        options.setdefault("n_startup_trials", 5)
     return _construct(factory, options, "pruner", where)
 
 

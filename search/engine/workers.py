@@ -20,6 +20,7 @@ import optuna
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from hpsearch.engine.devices import VISIBLE, placement
 from hpsearch.engine.runner import Observe, Prepared, Unobserved, counted, start_study
 from hpsearch.engine.threads import thread_env
 from hpsearch.errors import ConfigError
@@ -40,11 +41,15 @@ def check_workers(n_workers: int) -> None:
         )
 
 
-def worker_env(n_workers: int) -> dict[str, str]:
-    """Environment for one of ``n_workers`` processes: its share of the cores, and who the
-    parent is (see :func:`stop_with_parent`)."""
+def worker_env(n_workers: int, gpus: str | None = None) -> dict[str, str]:
+    """Environment for one of ``n_workers`` processes: its share of the cores, its GPUs
+    (``CUDA_VISIBLE_DEVICES``, when ``--gpus`` placed it; see :mod:`hpsearch.engine.devices`),
+    and who the parent is (see :func:`stop_with_parent`)."""
     # Its share, not the parent's settings.
-    return {**os.environ, **thread_env(n_workers), _PARENT: str(os.getpid())}
+    env = {**os.environ, **thread_env(n_workers), _PARENT: str(os.getpid())}
+    if gpus is not None:
+        env[VISIBLE] = gpus
+    return env
 
 
 def stop_with_parent() -> None:
@@ -67,10 +72,15 @@ def stop_with_parent() -> None:
 
 
 def run_workers(
-    prep: Prepared, n_workers: int, console: Console, observe: Observe = Unobserved
+    prep: Prepared,
+    n_workers: int,
+    console: Console,
+    observe: Observe = Unobserved,
+    gpus: list[str] | None = None,
 ) -> optuna.Study:
     """Start the study, run up to ``n_workers`` worker processes (no more than the budget
-    has trials left), wait for all of them. ``observe``: see :func:`start_study`."""
+    has trials left), wait for all of them. ``observe``: see :func:`start_study`; ``gpus``:
+    the GPUs to place the workers on, round-robin (:func:`hpsearch.engine.devices.placement`)."""
     study, budget = start_study(prep, observe)
     cfg = prep.cfg
     claimed, total = budget.state()
@@ -79,9 +89,8 @@ def run_workers(
         n_workers = max(left, 1)  # one still runs retries of failed trials, if any
         console.print(f"starting {n_workers} worker(s): {left} of {total} trials left")
     command = [sys.executable, "-c", _WORKER, "worker", cfg.name, "--storage", cfg.storage]
-    procs = [
-        subprocess.Popen([*command, "--quiet"], env=worker_env(n_workers)) for _ in range(n_workers)
-    ]
+    devices = placement(n_workers, gpus) if gpus else [None] * n_workers
+    procs = [subprocess.Popen([*command, "--quiet"], env=worker_env(n_workers, d)) for d in devices]
     progress = Progress(
         TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),

@@ -16,6 +16,7 @@ import hashlib
 import importlib
 import inspect
 import json
+import math
 import pprint
 import re
 import textwrap
@@ -285,7 +286,9 @@ def ensemble_members(
     if size == 1:
         return []
     result = analyse(study, log)
-    order = ranked(list(result.finalists), result.max_gap, result.maximize, result.floor)
+    # A derived (relative) limit only breaks ties for the pick; members follow by mean.
+    limit = math.inf if result.relative else result.max_gap
+    order = ranked(list(result.finalists), limit, result.maximize, result.floor)
     others = [
         f.number
         for f in order

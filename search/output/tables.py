@@ -14,6 +14,7 @@ TRIAL_COLUMNS = (
     "best epoch",
     "loss gap",
     "accuracy gap",
+    "where",
     "params",
 )
 
@@ -30,6 +31,13 @@ def short(v: Any) -> str:
     return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
+def where(r: dict[str, Any]) -> str:
+    """The host a trial ran on, and its GPU(s) when it had any: ``node1``, ``node2 gpu:0``."""
+    host = r.get("host") or "-"
+    devices = r.get("devices")
+    return f"{host} {devices}" if devices and devices != "cpu" else host
+
+
 def trial_cells(r: dict[str, Any]) -> list[str]:
     """One trial row (from :func:`trial_row`) as the text cells of TRIAL_COLUMNS."""
     return [
@@ -41,5 +49,6 @@ def trial_cells(r: dict[str, Any]) -> list[str]:
         fmt(r["best_epoch"]),
         fmt(r["gap_loss"]),
         fmt(r["gap_accuracy"]),
+        where(r),
         ", ".join(f"{k}={short(v)}" for k, v in r["params"].items()),
     ]

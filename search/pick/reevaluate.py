@@ -53,7 +53,10 @@ def finalists(prep: Prepared, study: optuna.Study) -> list[int]:
     finally:
         log.dispose()
     maximize = cfg.objective.resolved_direction() == "maximize"
-    return finalists_of(points, cfg.selection.finalists, cfg.tradeoff.limit(), maximize)
+    # Without a max_gap the finalists are the best by value; the relative limit
+    # (hpsearch.pick.relative) is applied to their re-evaluated means afterwards.
+    limit = math.inf if cfg.tradeoff.max_gap is None else cfg.tradeoff.max_gap
+    return finalists_of(points, cfg.selection.finalists, limit, maximize)
 
 
 def reevaluate(

@@ -17,10 +17,11 @@ from typing import Any
 
 import optuna
 
-from hpsearch.config import DEFAULT_MAX_GAP, GAP_MEASURES
+from hpsearch.config import GAP_MEASURES
 from hpsearch.errors import ConfigError, StorageError
 from hpsearch.pick.candidates import Candidate, below, candidates, floor_of
 from hpsearch.pick.finalists import Finalist, rank, summarize
+from hpsearch.pick.relative import relative_limit
 from hpsearch.store.database import EpochLog, Store
 from hpsearch.store.queries import best_trial, load, trial_row
 from hpsearch.store.runs import RunLog
@@ -45,6 +46,9 @@ class Tradeoff:
     the best of them by mean, not the best single search value."""
     floor: float | None = None
     """The baseline trial's value, which a pick must reach (:func:`floor_of`)."""
+    relative: bool = False
+    """No ``max_gap`` was given: ``max_gap`` is the limit :mod:`hpsearch.pick.relative` derived
+    from this study's best trials (a tie-break within the noise, not a hard limit)."""
 
     @property
     def chosen(self) -> Finalist | None:
@@ -117,21 +121,29 @@ def analyse(
     if max_gap is None:
         same = settings.get("gap", "accuracy") == measure
         max_gap = settings.get("max_gap") if same else None
-    limit = DEFAULT_MAX_GAP[measure] if max_gap is None else float(max_gap)
-    if math.isnan(limit) or limit < 0:
-        raise ConfigError(f"--max-gap {limit!r} is not a number >= 0; allowed: >= 0 (inf: none)")
+    if max_gap is not None and (math.isnan(float(max_gap)) or float(max_gap) < 0):
+        shown = float(max_gap)
+        raise ConfigError(f"--max-gap {shown!r} is not a number >= 0; allowed: >= 0 (inf: none)")
     metric = tags.objective
     if not tags.by_hpsearch:
         raise StorageError(f"study {study.study_name!r} was not created by hpsearch")
     maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
     points = candidates(study, log, metric, measure, include_pruned)
-    chosen, reason = pick(points, limit, maximize)
     runs = RunLog(log.engine).runs(study.study_name)
     finalists = tuple(summarize(c, runs[c.number], measure) for c in points if c.number in runs)
-    best, why = rank(list(finalists), limit, maximize, floor_of(points))
+    floor = floor_of(points)
+    how = ""
+    if max_gap is None:
+        limit, how = _relative(points, finalists, floor, maximize, metric, tags.dataset)
+    else:
+        limit = float(max_gap)
+    chosen, reason = pick(points, limit, maximize)
+    best, why = rank(list(finalists), limit, maximize, floor)
     if best is not None:
         chosen = next(c for c in points if c.number == best.number)
         reason = why
+    if how and chosen is not None:
+        reason = f"{reason}; {how}"
     return Tradeoff(
         study=study.study_name,
         metric=metric,
@@ -143,8 +155,35 @@ def analyse(
         pick=chosen,
         reason=reason,
         finalists=finalists,
-        floor=floor_of(points),
+        floor=floor,
+        relative=max_gap is None,
     )
+
+
+def _relative(
+    points: list[Candidate],
+    finalists: tuple[Finalist, ...],
+    floor: float | None,
+    maximize: bool,
+    metric: str,
+    dataset: dict[str, Any],
+) -> tuple[float, str]:
+    """The default limit (:mod:`hpsearch.pick.relative`): over the re-evaluated finalists by
+    mean where there are any, else over the search's trials; those below the baseline aside."""
+    validation = dataset.get("validation")
+    size = validation if isinstance(validation, int) and validation > 0 else None
+    scored = [
+        f
+        for f in finalists
+        if f.mean is not None and f.gap is not None and not below(f.mean, floor, maximize)
+    ]
+    if scored:
+        sign = -1.0 if maximize else 1.0
+        top = min(scored, key=lambda f: (sign * (f.mean or 0.0), f.number))
+        pairs = [(f.mean or 0.0, f.gap or 0.0) for f in scored]
+        return relative_limit(pairs, maximize, metric, size, top.sem)
+    pairs = [(c.value, c.gap) for c in points if not below(c.value, floor, maximize)]
+    return relative_limit(pairs, maximize, metric, size)
 
 
 def best_row(url: str, name: str) -> dict[str, Any]:

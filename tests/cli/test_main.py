@@ -18,7 +18,7 @@ from tests.conftest import REPO
 def test_every_command_is_registered_from_its_module() -> None:
     modules = {name: command.callback.__module__ for name, command in group.commands.items()}
     assert modules == {
-        **dict.fromkeys(("run", "create", "worker", "select"), "hpsearch.cli.run"),
+        **dict.fromkeys(("run", "create", "worker", "select", "submit"), "hpsearch.cli.run"),
         **dict.fromkeys(
             ("studies", "trials", "best", "spaces", "tradeoff", "report", "dashboard"),
             "hpsearch.cli.read",

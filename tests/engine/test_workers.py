@@ -34,7 +34,8 @@ def study_text(name: str, storage: str, n_trials: int, max_epochs: int, samples:
 
 
 def hpsearch(*args: str, cwd: Path, **kw: object) -> subprocess.Popen[str]:
-    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+    base: dict[str, str] = dict(kw.pop("env", None) or os.environ)  # type: ignore[call-overload]
+    env = {**base, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
     return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
         [sys.executable, "-c", CLI, *args],
         cwd=cwd,
