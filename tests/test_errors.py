@@ -431,6 +431,20 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         2,
         "trial 99 is out of range; study 'base' has trials 0..0",
     ),
+    (
+        "a Slurm time limit Slurm would not read",
+        BASE + TINY,
+        ["submit", "s.toml", "--array", "2", "--time", "1h", "--dry-run"],
+        2,
+        "--time '1h': allowed: Slurm's formats, e.g. 90, 1:30:00, 2-00:00:00",
+    ),
+    (
+        "a Slurm partition name with a space",
+        BASE + TINY,
+        ["submit", "s.toml", "--array", "2", "--partition", "gpu nodes"],
+        2,
+        "--partition 'gpu nodes': allowed: a partition name (letters, digits, '_', '.', '-')",
+    ),
 ]
 
 

@@ -180,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"best epoch: {stopper.best_epoch + 1}")
         show("validation", model.evaluate(data.x_val, data.y_val, **batches))
     if data.x_test is not None:
+        show_estimate(len(members))
         note_test_read(members[0]["trial"], "--refit" if args.refit else "")
         show("test", model.evaluate(data.x_test, data.y_test, **batches))
         probabilities = model.predict(data.x_test, batch_size=256, verbose=0)
@@ -229,6 +230,7 @@ def refit_ensemble(members: list[dict[str, Any]], args: argparse.Namespace) -> N
                                       name=f"trial_{member['trial']}")
         outputs.append(member_model(text))
     if probabilities:
+        show_estimate(len(members))
         note_test_read(members[0]["trial"], "--refit")
         matrix = confusion_matrix(data.y_test, np.mean(probabilities, axis=0), data.num_classes)
         accuracy = float(np.trace(matrix) / np.sum(matrix))
@@ -237,6 +239,19 @@ def refit_ensemble(members: list[dict[str, Any]], args: argparse.Namespace) -> N
         print(confusion_table(tuple(data.classes), matrix.tolist()))
     ensemble = keras.Model(text, keras.layers.Average()(outputs), name="text_ensemble")
     save(ensemble, args.output, data.classes, [m["trial"] for m in members])
+
+
+def show_estimate(members: int) -> None:
+    """What the study estimated for the pick before the test split was read: its mean over
+    re-evaluation runs on other validation splits, with its standard error."""
+    est = CONFIG.get("reevaluated")
+    if not est or est.get("mean") is None:
+        return
+    error = "" if est.get("standard_error") is None else f" ± {est['standard_error']:.4f}"
+    print(f"the study's estimate for trial {CONFIG['trial']}: {CONFIG['training']['monitor']} "
+          f"{est['mean']:.4f}{error} over {est['runs']} re-evaluation runs (validation splits "
+          "of the training data)" + (f"; the average of {members} models has none of its own"
+                                      if members > 1 else ""))
 
 
 def note_test_read(trial: int, flags: str) -> None:

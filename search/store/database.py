@@ -20,6 +20,8 @@ import datetime as dt
 import json
 import logging
 import math
+import os
+import socket
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -162,12 +164,26 @@ def engine_kwargs(url: str, *, read_only: bool = False) -> dict[str, Any]:
             return sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
 
         return {"creator": connect}
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    # At most two connections per process on a database server: the worker's own and the
+    # heartbeat thread's (measured with pg_stat_activity: benchmarks/pgload.py), so one
+    # server's max_connections divided by two is how many workers it holds.
+    kwargs: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "pool_size": 2,
+        "max_overflow": 0,
+        "pool_timeout": 120,
+    }
+    parsed = make_url(url)
+    driver = (parsed.get_backend_name(), parsed.get_driver_name())
+    if driver in (("postgresql", "psycopg"), ("postgresql", "psycopg2")):
+        # Each connection names its process in pg_stat_activity (``hpsearch host:pid``), so
+        # an operator sees which worker holds which connections.
+        kwargs["connect_args"] = {
+            "application_name": f"hpsearch {socket.gethostname()}:{os.getpid()}"[:63]
+        }
     if read_only:
-        parsed = make_url(url)
-        driver = (parsed.get_backend_name(), parsed.get_driver_name())
         if driver in (("postgresql", "psycopg"), ("postgresql", "psycopg2")):
-            kwargs["connect_args"] = {"options": "-c default_transaction_read_only=on"}
+            kwargs["connect_args"]["options"] = "-c default_transaction_read_only=on"
         elif driver in (("mysql", "mysqldb"), ("mysql", "pymysql")):
             kwargs["connect_args"] = {"init_command": "SET SESSION TRANSACTION READ ONLY"}
     return kwargs

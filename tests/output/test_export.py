@@ -323,6 +323,13 @@ def test_an_ensemble_export_refits_the_finalists_and_saves_their_average(
     done = run_script(tmp_path / "ens.py", "--refit", "--output", "e.keras", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("refit on 240 reviews (training + validation)") == 2
+    estimate = re.search(
+        rf"^the study's estimate for trial {pick}: val_accuracy ([\d.]+)(?: ± [\d.]+)? over 1 "
+        r"re-evaluation runs .*; the average of 2 models has none of its own$",
+        done.stdout,
+        re.M,
+    )
+    assert estimate is not None, done.stdout
     printed = re.search(r"^test \(average of 2 models\): accuracy=([\d.]+)$", done.stdout, re.M)
     assert printed is not None
     names = json.loads((tmp_path / "e.keras.classes.json").read_text())
