@@ -363,6 +363,14 @@ def _reason(exc: BaseException) -> str:
         )
     if "Can't load plugin" in text:
         return f"{text}; allowed: sqlite:///file.db or postgresql+psycopg://user@host/db"
+    full = str(exc)
+    if "remaining connection slots" in full or "too many clients" in full:
+        # Say what to do before the driver's long text is cut.
+        return (
+            "the server has no connection left for this process (its max_connections is "
+            "reached; each hpsearch worker holds up to 2): raise max_connections, put PgBouncer "
+            "in front, or run fewer workers"
+        )
     return text
 
 

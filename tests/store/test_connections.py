@@ -38,3 +38,14 @@ def test_a_worker_holds_at_most_two_connections(tmp_path: Path) -> None:
     assert worker.returncode == 0, worker.communicate()[1]
     assert seen > 10  # it was watched while it worked
     assert 1 <= peak <= 2
+
+
+def test_a_full_server_says_what_to_do() -> None:
+    from hpsearch.store.database import _reason
+
+    refused = Exception(
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
+        "remaining connection slots are reserved for non-replication superuser connections"
+    )
+    assert _reason(refused).startswith("the server has no connection left for this process")
+    assert "raise max_connections" in _reason(Exception("FATAL: sorry, too many clients already"))
