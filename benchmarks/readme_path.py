@@ -171,7 +171,7 @@ def table(results: dict[str, Any]) -> str:
         lines.append(
             f"| {r['label']} | {r['seed']} | {shown} | {r['test_accuracy']:.4f} | {unseen} | "
             f"{'-' if diff is None else f'{diff:+.4f}'} | {r['search_seconds']:.0f} | "
-            f"{r['total_seconds']:.0f} |"
+            f"{r['total_seconds'] or 0:.0f} |"
         )
     if len(diffs) > 1:
         mean = sum(diffs) / len(diffs)

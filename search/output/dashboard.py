@@ -246,6 +246,10 @@ def trial_note(trial: FrozenTrial) -> str:
         f"{a.get('epochs', 0)} epochs (best epoch {a.get('best_epoch', '-')})",
         f"- **Gap at best epoch:** {gaps or '-'}",
     ]
+    if a.get("worker"):
+        devices = a.get("devices")
+        on = f" ({devices})" if devices else ""
+        lines.append(f"- **Ran on:** {str(a['worker']).rpartition(':')[0]}{on}")
     if a.get("fail_reason"):
         lines.append(f"- **Failure:** {a['fail_reason']}")
     return "\n".join(lines) + "\n"

@@ -115,6 +115,7 @@ def test_study_page_in_headless_chromium(cli, study_file, tmp_path: Path, dashbo
         page.wait_for_selector("text=4 Trials", timeout=30000)
         trials = page.inner_text("body")
         assert "Trial 0 (baseline)" in trials and "Stopped: " in trials  # the trial's note
+        assert f"Ran on: {socket.gethostname()} (cpu)" in trials  # where each trial ran
         browser.close()
 
 
