@@ -102,8 +102,10 @@ def print_finalists(result: Any) -> None:
         "extra s",
         title=f"finalists of {result.study}, re-evaluated",
     )
+    baseline = {c.number for c in result.candidates if c.baseline}
     for f in result.finalists:
         mark = " ← pick" if result.pick and f.number == result.pick.number else ""
+        mark = (" (baseline)" if f.number in baseline else "") + mark
         table.add_row(
             f"{f.number}{mark}",
             fmt(f.search_value),

@@ -56,7 +56,14 @@ def finalists(prep: Prepared, study: optuna.Study) -> list[int]:
     # Without a max_gap the finalists are the best by value; the relative limit
     # (hpsearch.pick.relative) is applied to their re-evaluated means afterwards.
     limit = math.inf if cfg.tradeoff.max_gap is None else cfg.tradeoff.max_gap
-    return finalists_of(points, cfg.selection.finalists, limit, maximize)
+    chosen = finalists_of(points, cfg.selection.finalists, limit, maximize)
+    # The baseline is trained on the same splits, so the floor a finalist's mean must reach is
+    # measured as the mean is (one split's luck differs from another's: on SST-2 every finalist
+    # fell 1-2 points from its search split to the others, under the baseline's search value).
+    baseline = next((c.number for c in points if c.baseline), None)
+    if baseline is not None and baseline not in chosen:
+        chosen.append(baseline)
+    return chosen
 
 
 def reevaluate(

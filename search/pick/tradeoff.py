@@ -132,6 +132,12 @@ def analyse(
     runs = RunLog(log.engine).runs(study.study_name)
     finalists = tuple(summarize(c, runs[c.number], measure) for c in points if c.number in runs)
     floor = floor_of(points)
+    # The re-evaluated finalists are held to the baseline re-evaluated on the same splits.
+    again = next(
+        (f.mean for f in finalists if f.mean is not None and _is_baseline(f, points)), None
+    )
+    if again is not None:
+        floor = again
     how = ""
     if max_gap is None:
         limit, how = _relative(points, finalists, floor, maximize, metric, tags.dataset)
@@ -158,6 +164,10 @@ def analyse(
         floor=floor,
         relative=max_gap is None,
     )
+
+
+def _is_baseline(f: Finalist, points: list[Candidate]) -> bool:
+    return any(c.baseline and c.number == f.number for c in points)
 
 
 def _relative(
