@@ -134,7 +134,7 @@ def run_hpsearch(task: str, seed: int, folder: Path, smoke: bool) -> dict[str, A
     done = [t for t in loaded.trials if t.value is not None]
     by_value = max(done, key=lambda t: float(t.value or 0.0)).number
     pick = json.loads(sh([hp, "best", name, "--json", *store], folder, log))
-    rows = {}
+    rows: dict[str, dict[str, Any]] = {}
     ensemble = 1 if smoke else 3
     paths = {
         "hpsearch: README path (export --ensemble 3, --refit)": (
@@ -150,9 +150,15 @@ def run_hpsearch(task: str, seed: int, folder: Path, smoke: bool) -> dict[str, A
     }
     for i, (row, (flags, refit)) in enumerate(paths.items()):
         script, model = f"train{i}.py", folder / f"final{i}.keras"
-        sh([hp, "export", name, *flags, "-o", script, *store], folder, log)
         begin = time.time()
-        out = sh([py, script, *(["--refit"] if refit else []), "--output", str(model)], folder, log)
+        try:  # a path that fails is a result too: recorded with its one line, the others go on
+            sh([hp, "export", name, *flags, "-o", script, *store], folder, log)
+            out = sh(
+                [py, script, *(["--refit"] if refit else []), "--output", str(model)], folder, log
+            )
+        except SystemExit as failed:
+            rows[row] = {"error": str(failed), "test_accuracy": None, "unseen_accuracy": None}
+            continue
         rows[row] = {
             "test_accuracy": float(TEST_LINE.findall(out)[-1]),
             "unseen_accuracy": unseen_of(task, model),
@@ -537,12 +543,18 @@ def report() -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for row, per_seed in rows.items():
+            failed = [s for s in per_seed.values() if s.get("error")]
+            if failed:
+                lines.append(f"| {row} | failed in {len(failed)} seed(s): {failed[0]['error']} |")
+                per_seed = {k: v for k, v in per_seed.items() if not v.get("error")}
+                if not per_seed:
+                    continue
             values = [s[measure] for s in per_seed.values()]
             tests = [s["test_accuracy"] for s in per_seed.values()]
             diffs = [
                 per_seed[s][measure] - rows[reference][s][measure]
                 for s in per_seed
-                if reference and s in rows[reference]
+                if reference and s in rows[reference] and not rows[reference][s].get("error")
             ]
             diff = "-"
             if row != reference and diffs:
