@@ -114,6 +114,12 @@ def sh(cmd: list[str], cwd: Path, log: Path) -> str:
     return done.stdout
 
 
+def smoke_budget(text: str) -> str:
+    """A study file's text with a seconds-scale budget (its own [budget] replaced)."""
+    text = re.sub(r"(?ms)^\[budget\].*?(?=^\[|\Z)", "", text)
+    return text + "\n[budget]\nn_trials = 3\ntimeout = 20\nmax_epochs = 2\n"
+
+
 def run_hpsearch(task: str, seed: int, folder: Path, smoke: bool) -> dict[str, Any]:
     import optuna
     from readme_path import study_copy
@@ -121,9 +127,7 @@ def run_hpsearch(task: str, seed: int, folder: Path, smoke: bool) -> dict[str, A
     name = f"{task}-s{seed}"
     study = study_copy(REPO / TASKS[task], folder, name, seed)
     if smoke:
-        text = study.read_text()
-        text = re.sub(r"(?m)^timeout\s*=.*$", "timeout = 20", text)
-        study.write_text(re.sub(r"(?m)^max_epochs\s*=.*$", "max_epochs = 2", text))
+        study.write_text(smoke_budget(study.read_text()))
     store = ["--storage", f"sqlite:///{folder / 'store.db'}"]
     hp, py, log = str(BIN / "hpsearch"), str(BIN / "python"), folder / "log.txt"
     started = time.time()
