@@ -21,7 +21,7 @@ from hpsearch.config import GAP_MEASURES
 from hpsearch.errors import ConfigError, StorageError
 from hpsearch.pick.candidates import Candidate, below, candidates, floor_of
 from hpsearch.pick.finalists import Finalist, rank, summarize
-from hpsearch.pick.relative import relative_limit
+from hpsearch.pick.relative import relative_limit, tolerance
 from hpsearch.store.database import EpochLog, Store
 from hpsearch.store.queries import best_trial, load, trial_row
 from hpsearch.store.runs import RunLog
@@ -46,6 +46,9 @@ class Tradeoff:
     the best of them by mean, not the best single search value."""
     floor: float | None = None
     """The baseline trial's value, which a pick must reach (:func:`floor_of`)."""
+    floor_error: float = 0.0
+    """One standard error of the floor (the baseline's own, re-evaluated; else the binomial
+    error of an accuracy on the validation split): how far below it a model is within noise."""
     relative: bool = False
     """No ``max_gap`` was given: ``max_gap`` is the limit :mod:`hpsearch.pick.relative` derived
     from this study's best trials (a tie-break within the noise, not a hard limit)."""
@@ -133,11 +136,20 @@ def analyse(
     finalists = tuple(summarize(c, runs[c.number], measure) for c in points if c.number in runs)
     floor = floor_of(points)
     # The re-evaluated finalists are held to the baseline re-evaluated on the same splits.
-    again = next(
-        (f.mean for f in finalists if f.mean is not None and _is_baseline(f, points)), None
-    )
+    again = next((f for f in finalists if f.mean is not None and _is_baseline(f, points)), None)
     if again is not None:
-        floor = again
+        floor = again.mean
+    validation = tags.dataset.get("validation")
+    floor_error = (
+        0.0
+        if floor is None
+        else tolerance(
+            floor,
+            metric,
+            validation if isinstance(validation, int) else None,
+            None if again is None else again.sem,
+        )
+    )
     how = ""
     if max_gap is None:
         limit, how = _relative(points, finalists, floor, maximize, metric, tags.dataset)
@@ -162,6 +174,7 @@ def analyse(
         reason=reason,
         finalists=finalists,
         floor=floor,
+        floor_error=floor_error,
         relative=max_gap is None,
     )
 
