@@ -213,8 +213,9 @@ class BudgetConfig:
     The defaults are what reached the goals on four tasks on 2 cores (docs/benchmarks.md):
     20 minutes of search ran 54-117 trials on the IMDB sample, SST-2 and TREC, and left
     re-evaluation and the final refit room within 30 minutes; 200 trials is more than any of
-    them reached, so the time decides (a large ``timeout``, 86400 say, for practically none); 30 epochs leaves EarlyStopping,
-    not the cap, to end a trial (the IMDB sample's longest ran 20).
+    them reached, so the time decides (a large ``timeout``, 86400 say, for practically none);
+    30 epochs leaves EarlyStopping, not the cap, to end a trial (the IMDB sample's longest ran
+    20).
     """
 
     n_trials: int = 200
