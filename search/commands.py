@@ -141,7 +141,6 @@ class Submitted:
     script: str
     path: Path | None
     job: str | None
-    spec: JobSpec
 
 
 def submit(cfg: StudyConfig, spec: JobSpec, folder: Path, dry_run: bool = False) -> Submitted:
@@ -160,13 +159,13 @@ def submit(cfg: StudyConfig, spec: JobSpec, folder: Path, dry_run: bool = False)
     command = None if dry_run else sbatch()  # no Slurm: one line, nothing written
     prep = prepare(cfg)
     if command is None:
-        return Submitted(text, None, None, spec)
+        return Submitted(text, None, None)
     check_folder(folder, "--dir")
     check_folder(spec.logs, "--dir")
     check_output(path, flag="--dir")
     start_study(prep, observe=Publisher)
     path.write_text(text, encoding="utf-8")
-    return Submitted(text, path, send(path, command), spec)
+    return Submitted(text, path, send(path, command))
 
 
 def delete(url: str, name: str) -> dict[str, int]:

@@ -308,11 +308,12 @@ def submit(
     from hpsearch import commands
     from hpsearch.config.studyfile import apply_overrides, load_study_file
     from hpsearch.integrations.slurm import JobSpec
+    from hpsearch.store.database import absolute_url
 
     nonempty("STUDY_FILE", study_file)
     nonempty("--dir", folder)
     cfg = apply_overrides(load_study_file(study_file), storage=storage)
-    cfg = cfg.replace(storage=absolute_sqlite(cfg.storage))
+    cfg = cfg.replace(storage=absolute_url(cfg.storage))
     where = Path(folder)
     spec = JobSpec(
         study=cfg.name,
@@ -339,12 +340,3 @@ def submit(
         markup=False,
         highlight=False,
     )
-
-
-def absolute_sqlite(url: str) -> str:
-    """A relative SQLite path made absolute, so every task opens the same file wherever
-    Slurm starts it."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix:
-        return prefix + str(Path(url.removeprefix(prefix)).resolve())
-    return url

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 
 from hpsearch.errors import ConfigError
@@ -79,18 +78,16 @@ def use_memory_growth() -> None:
     os.environ.setdefault(GROWTH, "true")
 
 
-def where() -> tuple[str, str]:
-    """``(host, devices)`` this process trains on, for every trial it runs: ``devices`` is
-    ``gpu:<CUDA_VISIBLE_DEVICES>`` when TensorFlow sees a GPU, else ``cpu`` (with the
-    ``CUDA_VISIBLE_DEVICES`` it was placed on, if any)."""
+def devices() -> str:
+    """What this process trains on, for every trial it runs (its host is in the trial's
+    ``worker``): ``gpu:<CUDA_VISIBLE_DEVICES>`` when TensorFlow sees a GPU, else ``cpu`` (with
+    the ``CUDA_VISIBLE_DEVICES`` it was placed on, if any)."""
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
     if not gpus:
         placed = os.environ.get(VISIBLE)
         # Placed on a GPU that TensorFlow cannot use (no CUDA build, no driver): say so.
-        return socket.gethostname(), f"cpu ({VISIBLE}={placed})" if placed else "cpu"
-    return (
-        socket.gethostname(),
-        f"gpu:{os.environ.get(VISIBLE, ','.join(str(i) for i in range(len(gpus))))}",
-    )
+        return f"cpu ({VISIBLE}={placed})" if placed else "cpu"
+    visible = os.environ.get(VISIBLE, ",".join(str(i) for i in range(len(gpus))))
+    return f"gpu:{visible}"

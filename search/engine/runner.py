@@ -26,7 +26,7 @@ from hpsearch.config import StudyConfig
 from hpsearch.data import Dataset, load_dataset
 from hpsearch.data.fingerprint import fingerprint
 from hpsearch.engine import setting
-from hpsearch.engine.devices import where
+from hpsearch.engine.devices import devices
 from hpsearch.engine.spaces import (
     RangedTrial,
     Space,
@@ -291,7 +291,7 @@ def reclaim_dead(study: optuna.Study, max_retry: int) -> list[int]:
 @functools.cache
 def _devices() -> str:
     """What this process trains on (``cpu``, ``gpu:0``), stored on every trial it runs."""
-    return where()[1]
+    return devices()
 
 
 def _alive(pid: int) -> bool:

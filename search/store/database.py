@@ -199,6 +199,13 @@ def use_wal(url: str) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
+def absolute_url(url: str) -> str:
+    """The URL with an SQLite file's path made absolute (processes started elsewhere, such as
+    Slurm's tasks, open the same file); any other database's URL as it is."""
+    path = sqlite_path(url)
+    return url if path is None else f"sqlite:///{path.resolve()}"
+
+
 def store_key(url: str) -> str:
     """What makes two URLs the same store here: an SQLite file by its absolute path (a
     relative URL names another file after a ``chdir``), any other database by its URL."""
