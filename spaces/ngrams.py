@@ -9,7 +9,7 @@ head is logistic regression, and its training knobs are the ones that solve it: 
 to 5e-2. The shared knobs (RMSprop, SGD, learning rates down to 1e-4) leave a linear model far
 from its optimum when EarlyStopping ends it: on the IMDB sample a search over them settled on
 2,000-word binary vocabularies at 0.866 where this range reaches 0.87-0.88 with every word and
-pair (``benchmarks/results/readme_path.json``, docs/benchmarks.md).
+pair (``benchmarks/results/readme_path.json``, docs/studies.md).
 """
 
 from __future__ import annotations
