@@ -15,11 +15,18 @@ the binary IMDB sample also the 2,147 reviews of ``benchmarks/unseen.py``):
   hyperparameters refit by hand on training + validation data for the best trial's epochs;
 - ``optuna``: plain Optuna as a careful user writes it (TPE, median pruner, optuna-integration's
   ``KerasPruningCallback``, EarlyStopping, ``timeout``), the best parameters refit likewise;
-- ``tutorial``: the space's ``BASELINE`` (the tutorial's settings), trained with EarlyStopping.
+- ``tutorial``: the tutorial's own settings (``spaces/lstm_dropout.py``'s ``BASELINE``: 5,000
+  words, 500 tokens, Embedding(32), LSTM(100) with dropout) on the same split, EarlyStopping;
+- ``baseline``: the task space's ``BASELINE`` (Kim's CNN-rand for ``cnn``, a TF-IDF logistic
+  regression for ``ngrams``), trained with EarlyStopping: what a user gets without any search.
 
     python benchmarks/headtohead.py --task imdb --seeds 1 2 3   # resumes from recorded runs
     python benchmarks/headtohead.py --report                    # table + anytime plot
-    python benchmarks/headtohead.py --smoke                     # seconds: the harness works
+    python benchmarks/headtohead.py --smoke                     # minutes: the harness works
+
+The two tasks can run side by side, one core each, every contender on the same one core
+(``taskset -c 0 ... --task sst2`` beside ``taskset -c 1 ... --task imdb``; the result records
+the cores it had): half the series' wall-clock, and still the same hardware for every contender.
 
 Each contender and seed runs in a process of its own and is written to
 ``benchmarks/results/headtohead/TASK-CONTENDER-sSEED.json`` when it finishes; a rerun skips what
@@ -52,7 +59,7 @@ OUT = REPO / "benchmarks" / "results" / "headtohead"
 WORK = REPO / "benchmarks" / "work" / "headtohead"
 BIN = Path(sys.executable).parent
 TASKS = {"sst2": "studies/sst2.toml", "imdb": "studies/imdb-sample-best.toml"}
-CONTENDERS = ("hpsearch", "kt-hyperband", "optuna", "tutorial", "kt-bayesian")
+CONTENDERS = ("hpsearch", "kt-hyperband", "optuna", "baseline", "tutorial", "kt-bayesian")
 """In the order each seed runs them: hpsearch first (it sets the budget)."""
 TEST_LINE = re.compile(r"^test(?: \(average of \d+ models\))?:.*?\baccuracy=([0-9.eE+-]+)", re.M)
 
@@ -182,9 +189,12 @@ def run_hpsearch(task: str, seed: int, folder: Path, smoke: bool) -> dict[str, A
 # The other contenders, in process, on hpsearch's split and vectorized arrays
 
 
-def task_data(task: str, seed: int, smoke: bool) -> tuple[Any, Any, Any, dict[str, Any]]:
-    """The space, the study config (seeded), the data at its largest setting, and the ranges
-    the study searches (the data knobs following the texts, as ``hpsearch run`` derives them)."""
+def task_data(
+    task: str, seed: int, smoke: bool, space_name: str | None = None
+) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """The space (the study's, or ``space_name``), the study config (seeded), the data at its
+    largest setting, and the ranges the study searches (the data knobs following the texts, as
+    ``hpsearch run`` derives them)."""
     from hpsearch.config.studyfile import load_study_file
     from hpsearch.data import load_dataset
     from hpsearch.engine import setting
@@ -196,6 +206,8 @@ def task_data(task: str, seed: int, smoke: bool) -> tuple[Any, Any, Any, dict[st
         cfg = load_study_file(study_copy(REPO / TASKS[task], Path(tmp), f"{task}-s{seed}", seed))
     if smoke:
         cfg = cfg.replace(budget=dataclasses.replace(cfg.budget, max_epochs=2))
+    if space_name:
+        cfg = cfg.replace(space=space_name)
     space = load_space(cfg.space)
     cfg = setting.follow_data(setting.pin(cfg, space), space)[0]
     data = load_dataset(setting.ceiling(cfg, space).dataset, cfg.seed)
@@ -394,13 +406,15 @@ def run_optuna(task: str, seed: int, folder: Path, budget: float, smoke: bool) -
     }
 
 
-def run_tutorial(task: str, seed: int, folder: Path, smoke: bool) -> dict[str, Any]:
-
+def run_baseline(
+    task: str, seed: int, folder: Path, smoke: bool, space_name: str | None, row: str
+) -> dict[str, Any]:
+    """One model, no search: a space's ``BASELINE`` trained with EarlyStopping."""
     from hpsearch.engine import setting
     from hpsearch.engine.trial import build
 
     started = time.time()
-    space, cfg, data, ranges = task_data(task, seed, smoke)
+    space, cfg, data, ranges = task_data(task, seed, smoke, space_name)
     params = dict(space.baseline)
     for knob in ("num_words", "maxlen"):  # as hpsearch's trial 0: the size nearest the data's
         if knob in params and knob in ranges:
@@ -411,11 +425,7 @@ def run_tutorial(task: str, seed: int, folder: Path, smoke: bool) -> dict[str, A
     model = build(params, space, at, seed)
     history = fit_stopped(model, at, params, cfg)
     searched = time.time() - started
-    rows = {
-        "the tutorial's settings (BASELINE), EarlyStopping": final_row(
-            task, model, at, folder / "final.keras", time.time()
-        )
-    }
+    rows = {row: final_row(task, model, at, folder / "final.keras", time.time())}
     return {
         "budget_seconds": round(searched, 1),
         "trials": 1,
@@ -436,7 +446,7 @@ def result_path(task: str, contender: str, seed: int) -> Path:
 def one(task: str, contender: str, seed: int, budget: float, smoke: bool, out: Path) -> None:
     """Run one contender for one seed (in this process) and write its result."""
     from hpsearch.engine.quiet import quiet_tensorflow
-    from hpsearch.engine.threads import use_threads
+    from hpsearch.engine.threads import cores, use_threads
 
     use_threads()
     quiet_tensorflow()
@@ -453,8 +463,12 @@ def one(task: str, contender: str, seed: int, budget: float, smoke: bool, out: P
         result = run_keras_tuner(task, seed, folder, budget, contender, smoke)
     elif contender == "optuna":
         result = run_optuna(task, seed, folder, budget, smoke)
+    elif contender == "tutorial":
+        row = "the tutorial's settings (LSTM(100), 5,000 words, 500 tokens), EarlyStopping"
+        result = run_baseline(task, seed, folder, smoke, "lstm_dropout", row)
     else:
-        result = run_tutorial(task, seed, folder, smoke)
+        row = "the space's BASELINE, no search, EarlyStopping"
+        result = run_baseline(task, seed, folder, smoke, None, row)
     result |= {
         "task": task,
         "contender": contender,
@@ -463,7 +477,7 @@ def one(task: str, contender: str, seed: int, budget: float, smoke: bool, out: P
         "wall_seconds": round(time.time() - began, 1),
         "cpu_seconds": round(time.process_time(), 1),
         "loadavg": os.getloadavg()[0],
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, no GPU, "
+        "machine": f"{platform.machine()}, {cores()} of {os.cpu_count()} cores, no GPU, "
         f"Python {platform.python_version()}",
     }
     out.parent.mkdir(parents=True, exist_ok=True)
