@@ -1,0 +1,141 @@
+"""What hpsearch claims for its pick against what the final model scores on new data.
+
+``hpsearch best`` (and the exported script's header) reports the pick's estimate: the mean
+validation accuracy of its re-evaluations (the pick retrained with new seeds on the training
+split) and that mean's standard error. This collects every recorded run of the README's path,
+``benchmarks/readme_path.py``'s runs and the hpsearch rows of ``benchmarks/headtohead.py``, and
+sets the estimate beside two accuracies on data the choice never saw (the 2,147 unseen reviews
+for the binary IMDB sample, else test.csv):
+
+- **same model**: the pick trained on the training split only, the model the estimate is about
+  (recorded by the head-to-head's "no refit" ablation);
+- **final model**: what the README's path ships, the three finalists refit on training +
+  validation and averaged (``export --ensemble 3``, ``--refit``).
+
+The mean and the spread (standard deviation) of each difference over runs say whether the
+estimate is biased and by how much a single run may miss.
+
+    python benchmarks/claims.py                 # the table, also written to results/claims.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+README_ROW = "hpsearch: README path (export --ensemble 3, --refit)"
+NO_REFIT_ROW = "hpsearch: the pick, trained on the training split (no refit)"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One run: the estimate printed for the pick and what its models scored on new data."""
+
+    source: str
+    task: str
+    seed: int
+    estimate: float
+    error: float | None
+    final: float | None
+    same_model: float | None
+    cores: str
+
+
+def new_data(task: str, row: dict) -> float | None:
+    """The held-out accuracy the report uses: the unseen reviews for binary IMDB, else test."""
+    key = "unseen_accuracy" if task.startswith("imdb") and row.get("unseen_accuracy") else None
+    return row.get(key or "test_accuracy")
+
+
+def collect(results: Path) -> list[Claim]:
+    claims: list[Claim] = []
+    readme = results / "readme_path.json"
+    if readme.exists():
+        for run in json.loads(readme.read_text()).values():
+            if run.get("estimate") is None or run.get("test_accuracy") is None:
+                continue
+            claims.append(
+                Claim(
+                    "readme_path.py",
+                    run["label"],
+                    run["seed"],
+                    run["estimate"],
+                    run.get("estimate_error"),
+                    new_data(run["label"], run),
+                    None,
+                    run.get("machine", ""),
+                )
+            )
+    for path in sorted((results / "headtohead").glob("*-hpsearch-s*.json")):
+        run = json.loads(path.read_text())
+        rows = run["rows"]
+        if run.get("estimate") is None or README_ROW not in rows:
+            continue
+        same = rows.get(NO_REFIT_ROW, {})
+        claims.append(
+            Claim(
+                "headtohead.py",
+                run["task"],
+                run["seed"],
+                run["estimate"],
+                None,
+                new_data(run["task"], rows[README_ROW]),
+                new_data(run["task"], same) if not same.get("error") else None,
+                run.get("machine", ""),
+            )
+        )
+    return claims
+
+
+def spread(values: list[float]) -> str:
+    if not values:
+        return "-"
+    sd = statistics.stdev(values) if len(values) > 1 else float("nan")
+    return f"{statistics.mean(values):+.4f} (SD {sd:.4f}, {len(values)} runs)"
+
+
+def table(claims: list[Claim]) -> str:
+    lines = [
+        "| source | task | seed | estimate ± SE | same model on new data | minus estimate "
+        "| final model on new data | minus estimate |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in claims:
+        err = f" ± {c.error:.4f}" if c.error is not None else ""
+        same = f"{c.same_model:.4f}" if c.same_model is not None else "-"
+        d_same = f"{c.same_model - c.estimate:+.4f}" if c.same_model is not None else "-"
+        final = f"{c.final:.4f}" if c.final is not None else "-"
+        d_final = f"{c.final - c.estimate:+.4f}" if c.final is not None else "-"
+        lines.append(
+            f"| {c.source} | {c.task} | {c.seed} | {c.estimate:.4f}{err} | {same} | {d_same} "
+            f"| {final} | {d_final} |"
+        )
+    same_d = [c.same_model - c.estimate for c in claims if c.same_model is not None]
+    final_d = [c.final - c.estimate for c in claims if c.final is not None]
+    lines += [
+        "",
+        f"Same model minus estimate: {spread(same_d)}.",
+        f"Final model minus estimate: {spread(final_d)}.",
+        "",
+        "New data: the 2,147 unseen reviews for the binary IMDB sample, test.csv otherwise.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the runs are")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where claims.md goes")
+    args = parser.parse_args()
+    text = table(collect(args.results))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "claims.md").write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
