@@ -78,14 +78,30 @@ def test_the_baseline_is_a_point_of_the_space_and_trains_with_adam() -> None:
         assert ngrams.LEARNING_RATE[0] <= params["learning_rate"] <= ngrams.LEARNING_RATE[1]
 
 
-def test_nb_and_pairs_model_saves_and_loads_in_stock_keras(tmp_path) -> None:
+def test_all_is_the_three_weightings_side_by_side_each_of_unit_length() -> None:
+    words, maxlen = 15, 10
+    train, other = tokens(50, maxlen, words, seed=3), tokens(5, maxlen, words, seed=4)
+    data = SimpleNamespace(
+        vocab_size=words, maxlen=maxlen, num_classes=2, x_train=train, y_train=np.arange(50) % 2
+    )
+    one = {**ngrams.BASELINE, "pairs": 100}
+    blocks = [features({**one, "weighting": w}, data, other) for w in ("binary", "tfidf", "nb")]
+    got = features({**one, "weighting": "all"}, data, other)
+    np.testing.assert_allclose(got, np.hstack(blocks), rtol=1e-5, atol=1e-6)
+    for block in blocks:  # each block a unit row, and the three differ
+        np.testing.assert_allclose(np.linalg.norm(block, axis=1), 1.0, rtol=1e-5)
+    assert not np.allclose(blocks[1], blocks[2]) and not np.allclose(blocks[0], blocks[1])
+
+
+@pytest.mark.parametrize("weighting", ["nb", "all"])
+def test_weighted_pairs_model_saves_and_loads_in_stock_keras(tmp_path, weighting: str) -> None:
     words, maxlen = 30, 12
     train = tokens(40, maxlen, words, seed=5)
     labels = np.arange(40) % 3
     data = SimpleNamespace(
         vocab_size=words, maxlen=maxlen, num_classes=3, x_train=train, y_train=labels
     )
-    model = ngrams.build_model({**ngrams.BASELINE, "weighting": "nb"}, data)
+    model = ngrams.build_model({**ngrams.BASELINE, "weighting": weighting}, data)
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(
