@@ -136,12 +136,26 @@ def run_hpsearch(task: str, seed: int, folder: Path, smoke: bool) -> dict[str, A
     if smoke:
         study.write_text(smoke_budget(study.read_text()))
     store = ["--storage", f"sqlite:///{folder / 'store.db'}"]
-    hp, py, log = str(BIN / "hpsearch"), str(BIN / "python"), folder / "log.txt"
+    hp, log = str(BIN / "hpsearch"), folder / "log.txt"
     started = time.time()
     sh([hp, "run", str(study), *store], folder, log)
     budget = time.time() - started
     loaded = optuna.load_study(study_name=name, storage=store[1])
-    curve = curve_of(loaded.trials, started)
+    return {
+        "budget_seconds": round(budget, 1),
+        "trials": len(loaded.trials),
+        "curve": curve_of(loaded.trials, started),
+        **finals(task, name, folder, smoke),
+    }
+
+
+def finals(task: str, name: str, folder: Path, smoke: bool) -> dict[str, Any]:
+    """hpsearch's final models from the study in ``folder``: the README path and ablations."""
+    import optuna
+
+    store = ["--storage", f"sqlite:///{folder / 'store.db'}"]
+    hp, py, log = str(BIN / "hpsearch"), str(BIN / "python"), folder / "log.txt"
+    loaded = optuna.load_study(study_name=name, storage=store[1])
     done = [t for t in loaded.trials if t.value is not None]
     by_value = max(done, key=lambda t: float(t.value or 0.0)).number
     pick = json.loads(sh([hp, "best", name, "--json", *store], folder, log))
@@ -163,7 +177,7 @@ def run_hpsearch(task: str, seed: int, folder: Path, smoke: bool) -> dict[str, A
         script, model = f"train{i}.py", folder / f"final{i}.keras"
         begin = time.time()
         try:  # a path that fails is a result too: recorded with its one line, the others go on
-            sh([hp, "export", name, *flags, "-o", script, *store], folder, log)
+            sh([hp, "export", name, *flags, "-o", script, "--force", *store], folder, log)
             out = sh(
                 [py, script, *(["--refit"] if refit else []), "--output", str(model)], folder, log
             )
@@ -176,13 +190,29 @@ def run_hpsearch(task: str, seed: int, folder: Path, smoke: bool) -> dict[str, A
             "final_seconds": round(time.time() - begin, 1),
         }
     return {
-        "budget_seconds": round(budget, 1),
-        "trials": len(loaded.trials),
-        "curve": curve,
         "rows": rows,
         "pick": pick.get("number"),
         "estimate": (pick.get("reevaluated") or {}).get("mean"),
     }
+
+
+def refinal(task: str, seed: int) -> None:
+    """hpsearch's final rows again from a recorded run's store (after a change to export or
+    the exported script), its search and budget kept; the change is noted in the result."""
+    from hpsearch.engine.quiet import quiet_tensorflow
+
+    quiet_tensorflow()
+    out = result_path(task, "hpsearch", seed)
+    folder = WORK / f"{task}-hpsearch-s{seed}"
+    if not out.exists() or not (folder / "store.db").exists():
+        raise SystemExit(f"headtohead.py: error: no recorded hpsearch run with its store: {out}")
+    result = json.loads(out.read_text())
+    result |= finals(task, f"{task}-s{seed}", folder, smoke=False)
+    result.setdefault("notes", []).append(
+        f"final rows redone {time.strftime('%Y-%m-%d')} from the same store (--refinal)"
+    )
+    out.write_text(json.dumps(result, indent=1, default=str) + "\n")
+    print(json.dumps(result["rows"], indent=1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -638,6 +668,9 @@ def main() -> None:
     parser.add_argument("--contender", action="append", choices=CONTENDERS)
     parser.add_argument("--force", action="store_true", help="rerun recorded results")
     parser.add_argument("--report", action="store_true", help="the table and the plot")
+    parser.add_argument(
+        "--refinal", action="store_true", help="hpsearch's final rows again from its stores"
+    )
     parser.add_argument("--smoke", action="store_true", help="seconds-scale: the harness works")
     parser.add_argument("--one", choices=CONTENDERS, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
@@ -648,6 +681,10 @@ def main() -> None:
         one(args.task[0], args.one, args.seed, args.budget, args.smoke, args.out)
     elif args.report:
         print(report())
+    elif args.refinal:
+        for task in args.task or list(TASKS):
+            for seed in args.seeds:
+                refinal(task, seed)
     else:
         series(
             args.task or ["sst2"] if args.smoke else args.task or list(TASKS),

@@ -218,8 +218,9 @@ class Study:
         ensemble: int = 1,
     ) -> Path:
         """Write ``trial`` (default: the pick) as a standalone training script, or its
-        configuration as JSON (``fmt="json"``); returns the path written. ``ensemble``: how
-        many re-evaluated finalists the script's ``--refit`` trains and averages."""
+        configuration as JSON (``fmt="json"``); returns the path written. ``ensemble``: at
+        most how many re-evaluated finalists the script's ``--refit`` trains and averages (fewer
+        when fewer reach the baseline)."""
         from hpsearch.output.export import export
 
         if trial is not None:

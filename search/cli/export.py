@@ -76,8 +76,8 @@ def evaluate(
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="The script's --refit averages this many models: the pick and the next "
-    "re-evaluated finalists (text datasets).",
+    help="The script's --refit averages up to this many models: the pick and the next "
+    "re-evaluated finalists that reach the baseline (text datasets).",
 )
 @click.option("--force", is_flag=True, help="Overwrite the output file.")
 @debug_option
@@ -95,7 +95,7 @@ def export(
     The script trains the chosen configuration with the trial's seed, prints validation and
     test metrics, and saves a .keras model (raw review strings in, for text datasets). Its
     --refit trains the final model on training + validation data; with --ensemble N it
-    trains the N best re-evaluated finalists so and saves one model averaging them.
+    trains up to N best re-evaluated finalists so and saves one model averaging them.
 
     \b
     Example:
@@ -117,6 +117,12 @@ def export(
     if config["members"]:
         trials = ", ".join(str(m["trial"]) for m in config["members"])
         out.print(f"  --refit averages it with trials {trials} (each refit on its own epochs)")
+    if len(config["members"]) + 1 < ensemble:
+        out.print(
+            f"  --ensemble {ensemble}: {len(config['members']) + 1} re-evaluated finalist(s) "
+            "reach the baseline, so --refit averages those (more with [selection] finalists "
+            "and `hpsearch select`)"
+        )
     again = config.get("reevaluated")
     if again:
         sem = "" if again["standard_error"] is None else f" ± {again['standard_error']:.4f}"
