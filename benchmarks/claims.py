@@ -82,7 +82,7 @@ def collect(results: Path) -> list[Claim]:
                 run["task"],
                 run["seed"],
                 run["estimate"],
-                None,
+                run.get("estimate_error"),
                 new_data(run["task"], rows[README_ROW]),
                 new_data(run["task"], same) if not same.get("error") else None,
                 run.get("machine", ""),

@@ -193,6 +193,7 @@ def finals(task: str, name: str, folder: Path, smoke: bool) -> dict[str, Any]:
         "rows": rows,
         "pick": pick.get("number"),
         "estimate": (pick.get("reevaluated") or {}).get("mean"),
+        "estimate_error": (pick.get("reevaluated") or {}).get("standard_error"),
     }
 
 
