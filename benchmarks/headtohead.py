@@ -568,7 +568,10 @@ def report() -> str:
     runs = [json.loads(p.read_text()) for p in sorted(OUT.glob("*.json"))]
     lines: list[str] = []
     for task in dict.fromkeys(r["task"] for r in runs):
-        mine = [r for r in runs if r["task"] == task]
+        mine = sorted(
+            (r for r in runs if r["task"] == task),
+            key=lambda r: (CONTENDERS.index(r["contender"]), r["seed"]),
+        )
         seeds = sorted({r["seed"] for r in mine})
         measure = "unseen_accuracy" if task == "imdb" else "test_accuracy"
         held = "the 2,147 unseen reviews" if task == "imdb" else "test.csv"
@@ -580,16 +583,18 @@ def report() -> str:
                 meta.setdefault(row, {})[r["seed"]] = r
         reference = next((k for k in rows if k.startswith("hpsearch: README")), None)
         budgets = [r["budget_seconds"] for r in mine if r["contender"] == "hpsearch"]
+        also = " test.csv (mean) |" if measure != "test_accuracy" else ""
         lines += [
             f"### {task}: accuracy on {held}, seeds {', '.join(map(str, seeds))}",
             "",
             f"Budget per contender and seed: hpsearch's `run` time, "
             f"{statistics.mean(budgets) / 60:.1f} min on average "
-            f"({min(budgets) / 60:.1f}-{max(budgets) / 60:.1f}).",
+            f"({min(budgets) / 60:.1f}-{max(budgets) / 60:.1f}); "
+            f"{mine[0].get('machine', '')}.",
             "",
-            f"| contender, final model | {held} (mean) | test.csv (mean) | minus README path "
-            "± SE (over seeds) | seeds | trials | search s |",
-            "|---|---|---|---|---|---|---|",
+            f"| contender, final model | {held} (mean) |{also} minus README path "
+            "± SE (paired, over seeds) | seeds | trials | search s |",
+            "|---|---|---|---|---|---|" + ("---|" if also else ""),
         ]
         for row, per_seed in rows.items():
             failed = [s for s in per_seed.values() if s.get("error")]
@@ -607,13 +612,18 @@ def report() -> str:
             ]
             diff = "-"
             if row != reference and diffs:
-                se = statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else math.nan
-                diff = f"{statistics.mean(diffs):+.4f} ± {se:.4f}"
+                se = (
+                    f"{statistics.stdev(diffs) / math.sqrt(len(diffs)):.4f}"
+                    if len(diffs) > 1
+                    else "n/a (1 seed)"
+                )
+                diff = f"{statistics.mean(diffs):+.4f} ± {se}"
             trials = statistics.mean(m["trials"] for m in meta[row].values())
             secs = statistics.mean(m["budget_seconds"] for m in meta[row].values())
+            test_cell = f" {statistics.mean(tests):.4f} |" if also else ""
             lines.append(
-                f"| {row} | {statistics.mean(values):.4f} | {statistics.mean(tests):.4f} "
-                f"| {diff} | {len(values)} | {trials:.0f} | {secs:.0f} |"
+                f"| {row} | {statistics.mean(values):.4f} |{test_cell} {diff} | {len(values)} "
+                f"| {trials:.0f} | {secs:.0f} |"
             )
         lines.append("")
     text = "\n".join(lines)
