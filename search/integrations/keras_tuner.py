@@ -53,7 +53,10 @@ class OptunaStyleHP:
         self.distributions[name] = IntDistribution(low, high, step=step, log=log)
         # KerasTuner reads a log-scale step as a multiplier, and wants none to mean "any".
         sampling = "log" if log else "linear"
-        return int(self.hp.Int(name, low, high, step=None if log else step, sampling=sampling))
+        value = int(self.hp.Int(name, low, high, step=None if log else step, sampling=sampling))
+        # KerasTuner's BayesianOptimization can round a log-scale Int to one past its maximum
+        # (seen: maxlen 912 of 911 vectorized tokens); the model gets the range's own bound.
+        return min(max(value, low), high)
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
         self.distributions[name] = CategoricalDistribution(list(choices))

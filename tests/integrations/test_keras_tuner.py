@@ -140,3 +140,12 @@ def test_keras_tuner_searches_the_data_knobs_on_cut_arrays(tmp_path: Path) -> No
         assert params["num_words"] in (60, 90) and params["maxlen"] in (6, 12)
         model = hypermodel.build(t.hyperparameters)
         assert model.input_shape == (None, params["maxlen"])
+
+
+def test_a_log_scale_int_keras_tuner_rounds_past_its_maximum_reaches_the_model_in_range() -> None:
+    """KerasTuner's BayesianOptimization rounded maxlen to 912 of 911 vectorized tokens."""
+    hp = keras_tuner.HyperParameters()
+    hp.values["maxlen"] = 912
+    hp.values["floor"] = 9
+    assert OptunaStyleHP(hp).suggest_int("maxlen", 175, 911, log=True) == 911
+    assert OptunaStyleHP(hp).suggest_int("floor", 10, 20, log=True) == 10
