@@ -42,7 +42,6 @@ class Claim:
     error: float | None
     final: float | None
     same_model: float | None
-    cores: str
 
 
 def new_data(task: str, row: dict) -> float | None:
@@ -67,7 +66,6 @@ def collect(results: Path) -> list[Claim]:
                     run.get("estimate_error"),
                     new_data(run["label"], run),
                     None,
-                    run.get("machine", ""),
                 )
             )
     for path in sorted((results / "headtohead").glob("*-hpsearch-s*.json")):
@@ -85,7 +83,6 @@ def collect(results: Path) -> list[Claim]:
                 run.get("estimate_error"),
                 new_data(run["task"], rows[README_ROW]),
                 new_data(run["task"], same) if not same.get("error") else None,
-                run.get("machine", ""),
             )
         )
     return claims

@@ -32,10 +32,11 @@ from typing import Any
 
 import numpy as np
 
+from hpsearch.builtin_spaces.ngrams import WEIGHTINGS
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 sys.path.insert(0, str(REPO / "benchmarks"))
-WEIGHTINGS = ("binary", "tfidf", "nb", "all")
 
 IMDB_PICK = {  # the pick of the IMDB README-path run (readme_path.json, imdb-ngrams/s1)
     "batch_size": 64,
@@ -88,12 +89,10 @@ def train(params: dict[str, Any], data: Any, max_epochs: int) -> tuple[float, np
     import keras
 
     from hpsearch.builtin_spaces import ngrams
-    from hpsearch.portable.training import make_optimizer, seed_everything
+    from hpsearch.portable.training import compile_model, seed_everything
 
     seed_everything(1)
-    model = ngrams.build_model(params, data)
-    loss = "binary_crossentropy" if data.num_classes == 2 else "sparse_categorical_crossentropy"
-    model.compile(make_optimizer(params), loss, metrics=["accuracy"])
+    model = compile_model(ngrams.build_model(params, data), params, "val_accuracy")
     stop = keras.callbacks.EarlyStopping(
         "val_accuracy", patience=3, mode="max", restore_best_weights=True
     )

@@ -45,7 +45,8 @@ class OptunaStyleHP:
     ) -> float:
         self.distributions[name] = FloatDistribution(low, high, step=step, log=log)
         sampling = "log" if log else "linear"
-        return float(self.hp.Float(name, low, high, step=step, sampling=sampling))
+        value = float(self.hp.Float(name, low, high, step=step, sampling=sampling))
+        return min(max(value, low), high)  # as suggest_int: KerasTuner may round past a bound
 
     def suggest_int(
         self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
