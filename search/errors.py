@@ -63,3 +63,9 @@ class HpsearchWarning(UserWarning):
 
 class TrialDiverged(Exception):  # noqa: N818 - reads as an event, like optuna.TrialPruned
     """A trial's loss became NaN or infinite; the trial fails, the study goes on."""
+
+
+class TrialTakenOver(Exception):  # noqa: N818 - reads as an event, like optuna.TrialPruned
+    """Another worker's heartbeat check found this worker's trial silent for longer than
+    the grace period (a starved or paused process, not a dead one), failed it and queued a
+    retry; this worker's result for it no longer counts, and its slot was already freed."""

@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,10 +48,12 @@ from hpsearch.engine.strategies import exercise, make_pruner, make_sampler
 from hpsearch.errors import (
     ConfigError,
     HpsearchError,
+    HpsearchWarning,
     SearchError,
     SpaceError,
     StorageError,
     TrialDiverged,
+    TrialTakenOver,
 )
 from hpsearch.knobs import DATA_KNOBS
 from hpsearch.records import StopReason
@@ -435,14 +438,52 @@ class TrialLoop:
             if not running or time.monotonic() >= deadline:
                 return False
             time.sleep(min(1.0, self.patience))
-        self.study.optimize(
-            objective,
-            n_trials=1,
-            catch=(TrialDiverged,),
-            callbacks=self.callbacks,
-            gc_after_trial=True,
-        )
+        ran: dict[str, Any] = {}
+
+        def watched(trial: optuna.Trial) -> Any:
+            ran["number"] = trial.number
+            try:
+                value = objective(trial)
+            except TrialTakenOver:
+                ran["lost"] = True
+                raise
+            ran["returned"] = True
+            return value
+
+        def told(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+            ran["told"] = True  # Optuna calls back only once this worker's tell succeeded
+
+        try:
+            self.study.optimize(
+                watched,
+                n_trials=1,
+                catch=(TrialDiverged,),
+                callbacks=[told, *self.callbacks],
+                gc_after_trial=True,
+            )
+        except Exception:
+            if not self._taken_over(ran):
+                raise
+            warnings.warn(
+                f"trial {ran['number']} of {self.study.study_name!r} was failed by another "
+                "worker's heartbeat check while this worker, slowed down, still trained it; "
+                "it is retried as a new trial, and this worker goes on (a longer "
+                "[workers] grace_period avoids this on a busy machine)",
+                HpsearchWarning,
+                stacklevel=1,
+            )
         return True
+
+    def _taken_over(self, ran: dict[str, Any]) -> bool:
+        """Whether the trial this worker just ran was finished by someone else: Optuna then
+        refuses this worker's writes (``TrialTakenOver``) or, when the objective had already
+        returned, its tell (a ValueError naming the trial's state)."""
+        if ran.get("lost"):
+            return True
+        if not ran.get("returned") or ran.get("told"):
+            return False
+        trial = self.study.get_trials(deepcopy=False)[ran["number"]]
+        return trial.state.is_finished()
 
 
 def trial_loop(
@@ -528,6 +569,10 @@ def _objective(
             value = run_trial(trial, params, prep.space, data, settings, log, reporter.epoch)
         except (optuna.TrialPruned, TrialDiverged):
             raise
+        except optuna.exceptions.UpdateFinishedTrialError:
+            # Failed by a heartbeat check while this process trained it, which also freed
+            # its slot and queued a retry: releasing here would free the slot twice.
+            raise TrialTakenOver() from None
         except BaseException:
             budget.release()  # interrupted or crashed: this trial does not count
             raise

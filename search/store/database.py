@@ -155,7 +155,9 @@ def engine_kwargs(url: str, *, read_only: bool = False) -> dict[str, Any]:
     path = sqlite_path(url)
     if path is not None:
         if not read_only:
-            return {"connect_args": {"timeout": 60}}
+            # pysqlite's own transaction handling is off (it would BEGIN only before a
+            # write); :func:`lock_on_begin` begins each transaction instead.
+            return {"connect_args": {"timeout": 60, "isolation_level": None}}
         uri = f"{path.resolve().as_uri()}?mode=ro"
 
         def connect() -> sqlite3.Connection:
@@ -187,6 +189,24 @@ def engine_kwargs(url: str, *, read_only: bool = False) -> dict[str, Any]:
         elif driver in (("mysql", "mysqldb"), ("mysql", "pymysql")):
             kwargs["connect_args"] = {"init_command": "SET SESSION TRANSACTION READ ONLY"}
     return kwargs
+
+
+def lock_on_begin(engine: sa.engine.Engine) -> None:
+    """Begin every transaction on a writable SQLite store with ``BEGIN IMMEDIATE``, which
+    takes the database's write lock (waiting for it up to the connect timeout).
+
+    Optuna reads a row ``FOR UPDATE`` before it changes it (a queued trial before it marks
+    it running, a trial before it finishes it) and relies on the row lock; SQLite ignores
+    that clause, so two workers could both take the enqueued baseline and train it as one
+    trial number (their epoch rows collided in CI). SQLite has no row locks, so the lock is
+    the database's, taken when a transaction begins (SQLAlchemy's documented recipe for
+    pysqlite's transactions; :func:`engine_kwargs` turns pysqlite's own handling off).
+    Transactions are milliseconds long, and readers in other processes (the dashboard, the
+    read-only commands) are not held up: the store is in WAL mode."""
+
+    @sa.event.listens_for(engine, "begin")
+    def begin(conn: sa.engine.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def use_wal(url: str) -> None:
@@ -278,6 +298,8 @@ class Store:
         except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
             raise StorageError(f"storage {url!r} cannot be opened: {_reason(exc)}") from None
         self.engine: sa.engine.Engine = self.storage.engine
+        if self.writable and sqlite_path(url) is not None:
+            lock_on_begin(self.engine)
         self.epochs = EpochLog(self.engine)
         self._budgets: dict[str, Budget] = {}
 

@@ -17,9 +17,11 @@ from hpsearch.store.database import Store
 from hpsearch.store.schema import METADATA
 
 
-def _tables(engine: sa.engine.Engine) -> list[sa.Table]:
-    """hpsearch's tables this store has (a store written by an older version lacks some)."""
-    have = set(sa.inspect(engine).get_table_names())
+def _tables(conn: sa.engine.Connection) -> list[sa.Table]:
+    """hpsearch's tables this store has (a store written by an older version lacks some),
+    read on the connection that deletes: on SQLite a second connection would wait for the
+    write lock this one holds (:func:`hpsearch.store.database.lock_on_begin`)."""
+    have = set(sa.inspect(conn).get_table_names())
     return [t for t in METADATA.sorted_tables if t.name in have and "study_name" in t.c]
 
 
@@ -27,7 +29,7 @@ def drop_rows(engine: sa.engine.Engine, name: str) -> dict[str, int]:
     """Delete every hpsearch row of study ``name``, in one transaction; rows per table."""
     counts = {}
     with engine.begin() as conn:
-        for table in _tables(engine):
+        for table in _tables(conn):
             result = conn.execute(table.delete().where(table.c.study_name == name))
             counts[table.name] = result.rowcount
     return counts

@@ -15,6 +15,7 @@ from pathlib import Path
 import optuna
 import pytest
 
+from hpsearch.store.database import Store
 from tests.conftest import REPO
 
 TINY = REPO / "tests" / "spaces" / "tiny.py"
@@ -132,6 +133,48 @@ def test_killed_worker_trial_is_failed_retried_and_nothing_is_lost(
     assert len(retries) == 1 and retries[0].state == optuna.trial.TrialState.COMPLETE
     assert retries[0].params == by_number[killed].params
     assert states(storage, name) == {"COMPLETE": 3, "FAIL": 1}
+
+
+def test_a_paused_worker_whose_trial_was_retried_goes_on_with_one_warning(
+    storage: str, tmp_path: Path
+) -> None:
+    """A worker stopped (SIGSTOP: as a starved process looks to the others) for longer than
+    the grace period has its trial failed and retried by the other worker's heartbeat check.
+    Resumed, it must not write that trial's result or give its slot back a second time: one
+    warning line, and it goes on. Seen in CI under load as a crash of both workers."""
+    name = f"pause-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=3, max_epochs=12))
+    create = hpsearch("create", "s.toml", cwd=tmp_path)
+    assert create.wait(timeout=100) == 0, create.stderr.read() if create.stderr else ""
+    victim = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
+    other = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
+    _wait_for(lambda: _running_trial_of(storage, name, victim.pid) is not None)
+    paused = _running_trial_of(storage, name, victim.pid)
+    assert paused is not None
+    victim.send_signal(signal.SIGSTOP)
+    try:
+        _wait_for(
+            lambda: (
+                optuna.load_study(study_name=name, storage=storage).trials[paused].state
+                == optuna.trial.TrialState.FAIL
+            )
+        )
+    finally:
+        victim.send_signal(signal.SIGCONT)
+    _, victim_err = victim.communicate(timeout=300)
+    _, other_err = other.communicate(timeout=300)
+    assert victim.returncode == 0 and other.returncode == 0, victim_err + other_err
+    assert victim_err.splitlines() == [
+        f"hpsearch: warning: trial {paused} of {name!r} was failed by another worker's "
+        "heartbeat check while this worker, slowed down, still trained it; it is retried as "
+        "a new trial, and this worker goes on (a longer [workers] grace_period avoids this "
+        "on a busy machine)"
+    ]
+    study = optuna.load_study(study_name=name, storage=storage)
+    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == paused]
+    assert len(retries) == 1 and retries[0].state == optuna.trial.TrialState.COMPLETE
+    assert states(storage, name) == {"COMPLETE": 3, "FAIL": 1}
+    assert Store.open(storage).budget(name).state() == (3, 3)  # its slot freed once, not twice
 
 
 def test_two_workers_finish_a_shared_study_on_postgresql(tmp_path: Path) -> None:

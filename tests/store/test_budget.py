@@ -102,3 +102,42 @@ def test_a_stale_trial_gives_its_slot_back_and_is_retried_once(tmp_path: Path) -
     assert budget.state() == (0, 2)
     retry = study.get_trials(deepcopy=False)[1]
     assert retry.system_attrs["failed_trial"] == 0 and retry.params == trial.params
+
+
+def _pop_all(url: str, study: str, ready: Any, got: Any) -> None:
+    """In another process: take queued trials (as ``study.ask()`` does) until none is left."""
+    loaded = optuna.load_study(study_name=study, storage=Store.open(url, write=True).storage)
+    ready.wait()
+    popped = []
+    while (trial_id := loaded._pop_waiting_trial_id()) is not None:
+        popped.append(trial_id)
+    got.put(popped)
+    close_stores()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_queued_trial_is_handed_to_exactly_one_of_four_racing_workers(
+    backend: str, tmp_path: Path
+) -> None:
+    """Optuna locks a queued trial with ``SELECT ... FOR UPDATE`` before it marks it running;
+    SQLite ignores that clause, so the store's transactions take SQLite's write lock when
+    they begin. Without it, two workers both ran the enqueued baseline (seen in CI)."""
+    if backend == "postgresql" and not PG_URL:
+        pytest.skip("HPSEARCH_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    url = PG_URL if backend == "postgresql" else f"sqlite:///{tmp_path / 'queue.db'}"
+    assert url is not None
+    study = f"queue-{uuid.uuid4().hex[:8]}"  # a server database outlives the test
+    queued = optuna.create_study(study_name=study, storage=Store.open(url, create=True).storage)
+    for x in range(60):
+        queued.enqueue_trial({"x": x})
+    close_stores()
+    ctx = multiprocessing.get_context("spawn")
+    ready, got = ctx.Barrier(4), ctx.Queue()
+    procs = [ctx.Process(target=_pop_all, args=(url, study, ready, got)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    popped = [trial_id for _ in procs for trial_id in got.get(timeout=120)]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    assert sorted(popped) == sorted(set(popped)) and len(popped) == 60, popped
