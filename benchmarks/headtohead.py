@@ -61,6 +61,20 @@ BIN = Path(sys.executable).parent
 TASKS = {"sst2": "studies/sst2.toml", "imdb": "studies/imdb-sample-best.toml"}
 CONTENDERS = ("hpsearch", "kt-hyperband", "optuna", "baseline", "tutorial", "kt-bayesian")
 """In the order each seed runs them: hpsearch first (it sets the budget)."""
+VARIANTS: dict[str, tuple[str, str]] = {
+    "hpsearch-hyperband": (
+        "TPE with Optuna's Hyperband pruner, as BOHB pairs them",
+        '[pruner]\nname = "hyperband"\n',
+    ),
+    "hpsearch-multivariate": (
+        "multivariate TPE",
+        '[sampler]\nname = "tpe"\nmultivariate = true\ngroup = true\n',
+    ),
+}
+"""Candidate defaults (issue 25): hpsearch on the task's shipped study with one table added,
+searched for its own timeout and finished by the README path like hpsearch. Not in a default
+series: ``--contender hpsearch-hyperband``."""
+ALL = (*CONTENDERS, *VARIANTS)
 TEST_LINE = re.compile(r"^test(?: \(average of \d+ models\))?:.*?\baccuracy=([0-9.eE+-]+)", re.M)
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -127,12 +141,19 @@ def smoke_budget(text: str) -> str:
     return text + "\n[budget]\nn_trials = 3\ntimeout = 20\nmax_epochs = 2\n"
 
 
-def run_hpsearch(task: str, seed: int, folder: Path, smoke: bool) -> dict[str, Any]:
+def run_hpsearch(
+    task: str, seed: int, folder: Path, smoke: bool, variant: str | None = None
+) -> dict[str, Any]:
     import optuna
     from readme_path import study_copy
 
     name = f"{task}-s{seed}"
     study = study_copy(REPO / TASKS[task], folder, name, seed)
+    label = "hpsearch"
+    if variant is not None:  # the shipped studies set no [sampler] or [pruner] table
+        description, table = VARIANTS[variant]
+        study.write_text(study.read_text() + "\n" + table)
+        label = f"hpsearch, {description}"
     if smoke:
         study.write_text(smoke_budget(study.read_text()))
     store = ["--storage", f"sqlite:///{folder / 'store.db'}"]
@@ -145,12 +166,15 @@ def run_hpsearch(task: str, seed: int, folder: Path, smoke: bool) -> dict[str, A
         "budget_seconds": round(budget, 1),
         "trials": len(loaded.trials),
         "curve": curve_of(loaded.trials, started),
-        **finals(task, name, folder, smoke),
+        **finals(task, name, folder, smoke, label),
     }
 
 
-def finals(task: str, name: str, folder: Path, smoke: bool) -> dict[str, Any]:
-    """hpsearch's final models from the study in ``folder``: the README path and ablations."""
+def finals(
+    task: str, name: str, folder: Path, smoke: bool, label: str = "hpsearch"
+) -> dict[str, Any]:
+    """hpsearch's final models from the study in ``folder``: the README path and ablations
+    (rows named after ``label``)."""
     import optuna
 
     store = ["--storage", f"sqlite:///{folder / 'store.db'}"]
@@ -162,16 +186,16 @@ def finals(task: str, name: str, folder: Path, smoke: bool) -> dict[str, Any]:
     rows: dict[str, dict[str, Any]] = {}
     ensemble = 1 if smoke else 3
     paths = {
-        "hpsearch: README path (export --ensemble 3, --refit)": (
+        f"{label}: README path (export --ensemble 3, --refit)": (
             ["--ensemble", str(ensemble)],
             True,
         ),
-        "hpsearch: the pick alone, refit": ([], True),
-        "hpsearch: best trial by search value (no re-evaluation), refit": (
+        f"{label}: the pick alone, refit": ([], True),
+        f"{label}: best trial by search value (no re-evaluation), refit": (
             ["--trial", str(by_value)],
             True,
         ),
-        "hpsearch: the pick, trained on the training split (no refit)": ([], False),
+        f"{label}: the pick, trained on the training split (no refit)": ([], False),
     }
     for i, (row, (flags, refit)) in enumerate(paths.items()):
         script, model = f"train{i}.py", folder / f"final{i}.keras"
@@ -488,8 +512,9 @@ def one(task: str, contender: str, seed: int, budget: float, smoke: bool, out: P
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     began = time.time()
-    if contender == "hpsearch":
-        result = run_hpsearch(task, seed, folder, smoke)
+    if contender == "hpsearch" or contender in VARIANTS:
+        variant = contender if contender in VARIANTS else None
+        result = run_hpsearch(task, seed, folder, smoke, variant)
     elif contender.startswith("kt-"):
         result = run_keras_tuner(task, seed, folder, budget, contender, smoke)
     elif contender == "optuna":
@@ -570,7 +595,7 @@ def report() -> str:
     for task in dict.fromkeys(r["task"] for r in runs):
         mine = sorted(
             (r for r in runs if r["task"] == task),
-            key=lambda r: (CONTENDERS.index(r["contender"]), r["seed"]),
+            key=lambda r: (ALL.index(r["contender"]), r["seed"]),
         )
         seeds = sorted({r["seed"] for r in mine})
         measure = "unseen_accuracy" if task == "imdb" else "test_accuracy"
@@ -642,7 +667,7 @@ def plot(runs: list[dict[str, Any]]) -> None:
     tasks = list(dict.fromkeys(r["task"] for r in runs))
     fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4), squeeze=False)
     for ax, task in zip(axes[0], tasks, strict=True):
-        for contender in CONTENDERS:
+        for contender in ALL:
             mine = [r for r in runs if r["task"] == task and r["contender"] == contender]
             if not mine:
                 continue
@@ -676,14 +701,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", action="append", choices=list(TASKS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--contender", action="append", choices=CONTENDERS)
+    parser.add_argument("--contender", action="append", choices=ALL)
     parser.add_argument("--force", action="store_true", help="rerun recorded results")
     parser.add_argument("--report", action="store_true", help="the table and the plot")
     parser.add_argument(
         "--refinal", action="store_true", help="hpsearch's final rows again from its stores"
     )
     parser.add_argument("--smoke", action="store_true", help="seconds-scale: the harness works")
-    parser.add_argument("--one", choices=CONTENDERS, help=argparse.SUPPRESS)
+    parser.add_argument("--one", choices=ALL, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--budget", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
