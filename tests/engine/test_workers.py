@@ -111,18 +111,27 @@ def _running_trial_of(storage: str, name: str, pid: int) -> int | None:
     return None
 
 
-def test_killed_worker_trial_is_failed_retried_and_nothing_is_lost(
-    storage: str, tmp_path: Path
-) -> None:
-    name = f"kill-{uuid.uuid4().hex[:8]}"
+def _two_workers_one_training(
+    storage: str, tmp_path: Path, prefix: str
+) -> tuple[str, subprocess.Popen[str], subprocess.Popen[str], int]:
+    """A 3-trial study created, two `hpsearch worker` processes on it, and the number of the
+    trial the first (the victim) is training once it has reported an epoch."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=3, max_epochs=12))
     create = hpsearch("create", "s.toml", cwd=tmp_path)
     assert create.wait(timeout=100) == 0, create.stderr.read() if create.stderr else ""
     victim = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
     other = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
     _wait_for(lambda: _running_trial_of(storage, name, victim.pid) is not None)
-    killed = _running_trial_of(storage, name, victim.pid)
-    assert killed is not None
+    number = _running_trial_of(storage, name, victim.pid)
+    assert number is not None
+    return name, victim, other, number
+
+
+def test_killed_worker_trial_is_failed_retried_and_nothing_is_lost(
+    storage: str, tmp_path: Path
+) -> None:
+    name, victim, other, killed = _two_workers_one_training(storage, tmp_path, "kill")
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     assert other.wait(timeout=300) == 0, other.stderr.read() if other.stderr else ""
@@ -141,16 +150,8 @@ def test_a_paused_worker_whose_trial_was_retried_goes_on_with_one_warning(
     """A worker stopped (SIGSTOP: as a starved process looks to the others) for longer than
     the grace period has its trial failed and retried by the other worker's heartbeat check.
     Resumed, it must not write that trial's result or give its slot back a second time: one
-    warning line, and it goes on. Seen in CI under load as a crash of both workers."""
-    name = f"pause-{uuid.uuid4().hex[:8]}"
-    (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=3, max_epochs=12))
-    create = hpsearch("create", "s.toml", cwd=tmp_path)
-    assert create.wait(timeout=100) == 0, create.stderr.read() if create.stderr else ""
-    victim = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
-    other = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
-    _wait_for(lambda: _running_trial_of(storage, name, victim.pid) is not None)
-    paused = _running_trial_of(storage, name, victim.pid)
-    assert paused is not None
+    warning line, and it goes on (before: the worker crashed on Optuna's refusal)."""
+    name, victim, other, paused = _two_workers_one_training(storage, tmp_path, "pause")
     victim.send_signal(signal.SIGSTOP)
     try:
         _wait_for(
