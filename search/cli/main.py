@@ -30,7 +30,7 @@ from hpsearch.cli.shared import debug_option, set_debug
 from hpsearch.cli.store import delete
 from hpsearch.engine.signals import INTERRUPTED, Interrupted
 from hpsearch.errors import HpsearchError, HpsearchWarning
-from hpsearch.store.database import close_stores
+from hpsearch.store.database import LOCK_WAIT_S, close_stores
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # in the docs rather than on every start.
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     try:
-        with _warnings_as_lines():
+        with _warnings_as_lines(), _thread_errors_as_lines(debug):
             cli.main(args=args, prog_name="hpsearch", standalone_mode=False)
         return 0
     except click.exceptions.Exit as exc:
@@ -124,6 +124,31 @@ def _warnings_as_lines() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def _thread_errors_as_lines(debug: bool) -> Iterator[None]:
+    """An exception that ends a background thread (Optuna's heartbeat, when the store stops
+    answering) prints one ``hpsearch: warning:`` line instead of Python's traceback; the
+    command's own thread meets the same fault and ends with its own line. ``--debug`` keeps
+    the traceback."""
+    import threading
+
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if debug or args.exc_value is None:
+            previous(args)
+            return
+        name = args.thread.name if args.thread is not None else "a thread"
+        what = "the trial's heartbeat" if "heartbeat" in name else f"thread {name!r}"
+        click.echo(f"hpsearch: warning: {what} stopped: {unexpected(args.exc_value)}", err=True)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
+
+
 def root_fault(exc: BaseException) -> BaseException:
     """The fault behind an exception: libraries re-raise their own errors while handling a
     disk or database failure (Optuna's trial bookkeeping, for one), so the chain of causes is
@@ -161,6 +186,12 @@ def unexpected(exc: BaseException) -> str:
             f"storage conflict (IntegrityError): {reason}; the store holds rows that collide "
             "with this run's: `hpsearch studies` shows what is there, `hpsearch delete STUDY` "
             "removes a study"
+        )
+    if "database is locked" in reason:
+        return (
+            f"the SQLite store stayed locked by another process for {LOCK_WAIT_S} s: a worker "
+            "suspended (Ctrl-Z) or stopped in a debugger holds its lock; resume it (`fg`) or "
+            "end it, then run again"
         )
     if module == "sqlalchemy" or "sqlite" in module or "psycopg" in module:
         return (

@@ -47,6 +47,10 @@ from hpsearch.store.schema import (
 _logger = logging.getLogger("hpsearch")
 
 
+LOCK_WAIT_S = 60
+"""How long a connection to an SQLite store waits for another process's write lock."""
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file behind a ``sqlite:///`` URL, or None for other databases / in-memory."""
     try:
@@ -105,7 +109,7 @@ because Optuna's storage would create them (and so write to a file it was asked 
 def _sqlite_tables(path: Path) -> set[str]:
     """The table names of an SQLite file, read through a read-only connection."""
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=LOCK_WAIT_S)
     except sqlite3.Error:
         return set()
     try:
@@ -128,7 +132,7 @@ def _is_sqlite(path: Path) -> bool:
     its own descriptors per file and defers such closes.
     """
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=LOCK_WAIT_S)
     except sqlite3.Error:
         return False
     try:
@@ -157,13 +161,13 @@ def engine_kwargs(url: str, *, read_only: bool = False) -> dict[str, Any]:
         if not read_only:
             # pysqlite's own transaction handling is off (it would BEGIN only before a
             # write); :func:`lock_on_begin` begins each transaction instead.
-            return {"connect_args": {"timeout": 60, "isolation_level": None}}
+            return {"connect_args": {"timeout": LOCK_WAIT_S, "isolation_level": None}}
         uri = f"{path.resolve().as_uri()}?mode=ro"
 
         def connect() -> sqlite3.Connection:
             # The pool hands connections between threads (Optuna's heartbeat), as
             # SQLAlchemy's own file-database default allows.
-            return sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
+            return sqlite3.connect(uri, uri=True, timeout=LOCK_WAIT_S, check_same_thread=False)
 
         return {"creator": connect}
     # At most two connections per process on a database server: the worker's own and the
@@ -215,7 +219,7 @@ def use_wal(url: str) -> None:
     path = sqlite_path(url)
     if path is None:
         return
-    with sqlite3.connect(path, timeout=60) as conn:
+    with sqlite3.connect(path, timeout=LOCK_WAIT_S) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
 
 

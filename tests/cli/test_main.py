@@ -90,3 +90,57 @@ def test_an_empty_path_or_name_is_one_line(cli, args: tuple[str, ...], message: 
     r = cli(*args)
     assert r.code == 2 and r.err.startswith(f"hpsearch: error: {message}")
     assert r.err.count("\n") == 1
+
+
+def _locked_error(tmp_path: Path) -> BaseException:
+    """The error a real SQLite connection raises on a store another process holds locked."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    path = tmp_path / "locked.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+    except sa.exc.OperationalError as exc:
+        return exc
+    finally:
+        engine.dispose()
+        holder.close()
+    raise AssertionError("the store was not locked")
+
+
+def test_a_store_locked_past_the_wait_names_the_likely_holder(tmp_path: Path) -> None:
+    from hpsearch.cli.main import unexpected
+
+    line = unexpected(_locked_error(tmp_path))
+    assert line.startswith("the SQLite store stayed locked by another process for 60 s")
+    assert "suspended (Ctrl-Z)" in line and "run again" in line
+
+
+def test_a_background_thread_error_is_one_warning_line(tmp_path: Path, capsys) -> None:
+    """Optuna's heartbeat thread dies on a store fault with Python's traceback; hpsearch
+    prints one line for it (seen when a suspended worker held the SQLite lock)."""
+    import threading
+
+    from hpsearch.cli.main import _thread_errors_as_lines, unexpected
+
+    error = _locked_error(tmp_path)
+    before = threading.excepthook
+
+    def beat() -> None:
+        raise error
+
+    with _thread_errors_as_lines(debug=False):
+        thread = threading.Thread(target=beat, name="Thread-2 (_record_heartbeat)")
+        thread.start()
+        thread.join()
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "hpsearch: warning: the trial's heartbeat stopped: " + unexpected(error)
+    ]
+    assert threading.excepthook is before  # restored

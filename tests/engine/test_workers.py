@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sqlite3
@@ -48,8 +49,20 @@ def hpsearch(*args: str, cwd: Path, **kw: object) -> subprocess.Popen[str]:
     )
 
 
+@functools.cache
+def _storage(url: str) -> optuna.storages.RDBStorage:
+    # One per store for the whole module: the tests poll the store several times a second,
+    # and a storage made per poll keeps its connections until collected (PostgreSQL ran out
+    # of connection slots).
+    return optuna.storages.RDBStorage(url)
+
+
+def _load(url: str, name: str) -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=_storage(url))
+
+
 def states(storage: str, name: str) -> dict[str, int]:
-    study = optuna.load_study(study_name=name, storage=storage)
+    study = _load(storage, name)
     out: dict[str, int] = {}
     for t in study.trials:
         out[t.state.name] = out.get(t.state.name, 0) + 1
@@ -91,41 +104,100 @@ def test_four_workers_share_an_exact_budget_on_sqlite(tmp_path: Path) -> None:
     assert workers >= 2 and claimed == (16, 16)
 
 
-def _wait_for(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(predicate, timeout: float = 120.0, why=None) -> None:  # type: ignore[no-untyped-def]
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if predicate():
             return
         time.sleep(0.3)
-    raise AssertionError("timed out waiting")
+    raise AssertionError("timed out waiting" + (f"; {why()}" if why else ""))
 
 
-def _running_trial_of(storage: str, name: str, pid: int) -> int | None:
+def _stderr_if_ended(proc: subprocess.Popen[str]) -> str:
+    if proc.poll() is None:
+        return "still running"
+    return f"exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}"
+
+
+def _running_trials(storage: str, name: str) -> dict[int, tuple[int, bool]]:
+    """Each worker process's running trial: pid -> (trial number, whether it reported an epoch)."""
     try:
-        study = optuna.load_study(study_name=name, storage=storage)
+        study = _load(storage, name)
     except KeyError:
-        return None
+        return {}
+    out: dict[int, tuple[int, bool]] = {}
     for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,)):
-        if str(t.user_attrs.get("worker", "")).endswith(f":{pid}") and t.intermediate_values:
-            return t.number
-    return None
+        worker = str(t.user_attrs.get("worker", ""))
+        if ":" in worker:
+            out[int(worker.rsplit(":", 1)[1])] = (t.number, bool(t.intermediate_values))
+    return out
 
 
 def _two_workers_one_training(
     storage: str, tmp_path: Path, prefix: str
 ) -> tuple[str, subprocess.Popen[str], subprocess.Popen[str], int]:
     """A 3-trial study created, two `hpsearch worker` processes on it, and the number of the
-    trial the first (the victim) is training once it has reported an epoch."""
+    trial the first (the victim) is training once it has reported an epoch while the other
+    still trains one too. The other must still be at work: a worker whose budget is spent
+    waits only the heartbeat's grace for running trials, so one that finished everything
+    before the fault would rightly leave, and no one would fail the victim's trial (CI, once,
+    on a loaded machine where one worker started much sooner)."""
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=3, max_epochs=12))
     create = hpsearch("create", "s.toml", cwd=tmp_path)
     assert create.wait(timeout=100) == 0, create.stderr.read() if create.stderr else ""
     victim = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
     other = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
-    _wait_for(lambda: _running_trial_of(storage, name, victim.pid) is not None)
-    number = _running_trial_of(storage, name, victim.pid)
-    assert number is not None
-    return name, victim, other, number
+
+    def both_training() -> bool:
+        running = _running_trials(storage, name)
+        return running.get(victim.pid, (0, False))[1] and other.pid in running
+
+    _wait_for(both_training)
+    return name, victim, other, _running_trials(storage, name)[victim.pid][0]
+
+
+def _pause_between_transactions(victim: subprocess.Popen[str], storage: str) -> None:
+    """SIGSTOP the victim at a moment it holds no lock on the store, as a starved process
+    (what the pause stands for) eventually lets go of its transaction. Stopped inside one it
+    would hold SQLite's write lock (or a PostgreSQL row lock) and the other worker would
+    wait on that lock instead of failing the trial: inherent to a suspended holder of a
+    lock, and what docs/workers.md says of Ctrl-Z on a worker."""
+    for _ in range(500):
+        victim.send_signal(signal.SIGSTOP)
+        time.sleep(0.05)  # the stop has landed
+        if not _holds_a_lock(victim.pid, storage):
+            return
+        victim.send_signal(signal.SIGCONT)
+        time.sleep(0.01)
+    raise AssertionError("the victim never paused outside a transaction")
+
+
+def _holds_a_lock(pid: int, storage: str) -> bool:
+    if storage.startswith("sqlite:///"):
+        probe = sqlite3.connect(storage.removeprefix("sqlite:///"), timeout=0)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # "database is locked": the victim is mid-write
+            return True
+        finally:
+            probe.close()
+        return False
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(storage)
+    try:
+        with engine.connect() as conn:
+            busy = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE application_name LIKE :me AND state <> 'idle'"
+                ),
+                {"me": f"hpsearch %:{pid}"},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return bool(busy)
 
 
 def test_killed_worker_trial_is_failed_retried_and_nothing_is_lost(
@@ -135,7 +207,7 @@ def test_killed_worker_trial_is_failed_retried_and_nothing_is_lost(
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     assert other.wait(timeout=300) == 0, other.stderr.read() if other.stderr else ""
-    study = optuna.load_study(study_name=name, storage=storage)
+    study = _load(storage, name)
     by_number = {t.number: t for t in study.trials}
     assert by_number[killed].state == optuna.trial.TrialState.FAIL
     retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed]
@@ -152,13 +224,11 @@ def test_a_paused_worker_whose_trial_was_retried_goes_on_with_one_warning(
     Resumed, it must not write that trial's result or give its slot back a second time: one
     warning line, and it goes on (before: the worker crashed on Optuna's refusal)."""
     name, victim, other, paused = _two_workers_one_training(storage, tmp_path, "pause")
-    victim.send_signal(signal.SIGSTOP)
+    _pause_between_transactions(victim, storage)
     try:
         _wait_for(
-            lambda: (
-                optuna.load_study(study_name=name, storage=storage).trials[paused].state
-                == optuna.trial.TrialState.FAIL
-            )
+            lambda: _load(storage, name).trials[paused].state == optuna.trial.TrialState.FAIL,
+            why=lambda: f"the other worker: {_stderr_if_ended(other)}",
         )
     finally:
         victim.send_signal(signal.SIGCONT)
@@ -171,7 +241,7 @@ def test_a_paused_worker_whose_trial_was_retried_goes_on_with_one_warning(
         "a new trial, and this worker goes on (a longer [workers] grace_period avoids this "
         "on a busy machine)"
     ]
-    study = optuna.load_study(study_name=name, storage=storage)
+    study = _load(storage, name)
     retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == paused]
     assert len(retries) == 1 and retries[0].state == optuna.trial.TrialState.COMPLETE
     assert states(storage, name) == {"COMPLETE": 3, "FAIL": 1}
@@ -207,26 +277,26 @@ def test_ctrl_c_then_sigkill_then_a_rerun_loses_nothing(tmp_path: Path) -> None:
     )
     (tmp_path / "s.toml").write_text(text)
     run = hpsearch("run", "s.toml", cwd=tmp_path)
-    _wait_for(lambda: _running_trial_of(url, "k", run.pid) is not None)
+    _wait_for(lambda: _running_trials(url, "k").get(run.pid, (0, False))[1])
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=60)
     assert run.returncode == 130
     # One line: no blank line before it (click's, for a terminal's ^C) when not a terminal.
     assert err == "hpsearch: interrupted; the store is consistent, run again to resume\n"
-    study = optuna.load_study(study_name="k", storage=url)
+    study = _load(url, "k")
     failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
     assert len(failed) == 1 and failed[0].user_attrs["stop_reason"] == "interrupted"
     assert not study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
 
     run = hpsearch("run", "s.toml", cwd=tmp_path)
-    _wait_for(lambda: _running_trial_of(url, "k", run.pid) is not None)
-    killed = _running_trial_of(url, "k", run.pid)
+    _wait_for(lambda: _running_trials(url, "k").get(run.pid, (0, False))[1])
+    killed = _running_trials(url, "k")[run.pid][0]
     run.send_signal(signal.SIGKILL)
     run.wait()
     again = hpsearch("run", "s.toml", cwd=tmp_path)
     _, err = again.communicate(timeout=300)
     assert again.returncode == 0, err[-2000:]
-    study = optuna.load_study(study_name="k", storage=url)
+    study = _load(url, "k")
     lost = study.trials[killed]  # type: ignore[index]
     assert lost.state == optuna.trial.TrialState.FAIL
     assert lost.user_attrs["stop_reason"] == "worker lost"
@@ -255,7 +325,7 @@ def test_workers_are_capped_and_stop_when_their_parent_is_killed(cli, tmp_path: 
 
     def workers() -> list[int]:
         try:
-            study = optuna.load_study(study_name="w", storage=url)
+            study = _load(url, "w")
         except KeyError:  # not created yet
             return []
         running = study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
@@ -271,7 +341,7 @@ def test_workers_are_capped_and_stop_when_their_parent_is_killed(cli, tmp_path: 
     out, _ = run.communicate(timeout=30)
     assert "starting 2 worker(s): 2 of 2 trials left" in out
     _wait_for(lambda: not any(_alive(pid) for pid in pids), timeout=30)
-    study = optuna.load_study(study_name="w", storage=url)
+    study = _load(url, "w")
     assert not study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
     stopped = [t.user_attrs.get("stop_reason") for t in study.trials]
     assert stopped == ["interrupted", "interrupted"]
