@@ -24,6 +24,7 @@ def example(page: str, marker: str) -> str:
     return match.group(1)
 
 
+@pytest.mark.slow
 def test_the_readme_and_notebook_examples_run_as_written(tmp_path: Path) -> None:
     """The README's example, then docs/api.md's (a space written in a cell), in one fresh
     process as a notebook would run them."""
@@ -61,6 +62,7 @@ def test_the_readme_and_notebook_examples_run_as_written(tmp_path: Path) -> None
     assert "space given as a Python object (<object notebook>)" in r.stderr
 
 
+@pytest.mark.slow
 def test_a_stored_study_reads_as_typed_records(cli, study_file) -> None:
     assert cli("run", str(study_file())).code == 0
     study = hpsearch.open_study("tiny", "sqlite:///tiny.db")

@@ -29,6 +29,7 @@ def test_shipped_quickstart_has_baseline_completed_and_pruned_trials(cli) -> Non
     assert "0 (baseline)" in r.out and "complete" in r.out and "pruned" in r.out
 
 
+@pytest.mark.slow
 def test_study_on_real_reviews(cli, study_file, tmp_path: Path) -> None:
     train = imdb_csv("train.csv")
     text = f'''

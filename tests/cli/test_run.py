@@ -13,6 +13,7 @@ def _db_snapshot(path: Path) -> bytes | None:
     return path.read_bytes() if path.exists() else None
 
 
+@pytest.mark.slow
 def test_run_then_list_trials_best_and_studies(cli, study_file) -> None:
     path = study_file()
     r = cli("run", str(path))

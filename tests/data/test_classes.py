@@ -45,6 +45,7 @@ learning_rate = {{ low = 0.005, high = 0.02 }}
 """
 
 
+@pytest.mark.slow
 def test_a_four_class_study_runs_evaluates_and_exports(cli, study_file, tmp_path: Path) -> None:
     train, test = ratings_csv("train.csv"), ratings_csv("test.csv")
     text = RATINGS.format(train=json.dumps(str(train)), test=json.dumps(str(test)))

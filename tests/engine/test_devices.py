@@ -76,6 +76,7 @@ def test_gpus_on_a_machine_without_them_is_one_line_and_writes_nothing(tmp_path:
     assert not (tmp_path / "g.db").exists()
 
 
+@pytest.mark.slow
 def test_two_workers_are_placed_on_two_gpus_round_robin(tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path / 'g.db'}"
     (tmp_path / "s.toml").write_text(study_text("g", storage, 4, 3))

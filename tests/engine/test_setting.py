@@ -75,6 +75,7 @@ hidden_units = [0]
 """
 
 
+@pytest.mark.slow
 def test_trials_search_the_data_knobs_and_the_text_is_vectorized_once(
     cli, study_file, tmp_path: Path
 ) -> None:

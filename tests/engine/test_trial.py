@@ -42,6 +42,7 @@ def test_trial_seeds_are_fixed_and_distinct() -> None:
     assert trial_seed(3, 1) != trial_seed(4, 1)
 
 
+@pytest.mark.slow
 def test_a_study_records_every_epoch_and_each_trial_summary(study_file) -> None:
     cfg = load_study_file(study_file())
     study = run_study(prepare(cfg))
@@ -71,6 +72,7 @@ def test_a_study_records_every_epoch_and_each_trial_summary(study_file) -> None:
                 assert a["epochs"] == 3
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers(study_file, tmp_path: Path) -> None:
     runs = []
     for name in ("a", "b"):

@@ -200,6 +200,7 @@ def _holds_a_lock(pid: int, storage: str) -> bool:
     return bool(busy)
 
 
+@pytest.mark.slow
 def test_killed_worker_trial_is_failed_retried_and_nothing_is_lost(
     storage: str, tmp_path: Path
 ) -> None:
@@ -216,6 +217,7 @@ def test_killed_worker_trial_is_failed_retried_and_nothing_is_lost(
     assert states(storage, name) == {"COMPLETE": 3, "FAIL": 1}
 
 
+@pytest.mark.slow
 def test_a_paused_worker_whose_trial_was_retried_goes_on_with_one_warning(
     storage: str, tmp_path: Path
 ) -> None:
@@ -248,6 +250,7 @@ def test_a_paused_worker_whose_trial_was_retried_goes_on_with_one_warning(
     assert Store.open(storage).budget(name).state() == (3, 3)  # its slot freed once, not twice
 
 
+@pytest.mark.slow
 def test_two_workers_finish_a_shared_study_on_postgresql(tmp_path: Path) -> None:
     """`run --workers` on the many-machine store (on SQLite, the four-worker race above)."""
     if not PG_URL:
@@ -266,6 +269,7 @@ def test_worker_needs_an_existing_study(cli, tmp_path: Path) -> None:
     assert r.code == 1 and "no such database file" in r.err
 
 
+@pytest.mark.slow
 def test_ctrl_c_then_sigkill_then_a_rerun_loses_nothing(tmp_path: Path) -> None:
     """Ctrl-C records the trial as interrupted (one line, exit 130); a run then killed
     outright (SIGKILL) has its trial reclaimed at once by the next run on this machine (its
@@ -310,6 +314,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_workers_are_capped_and_stop_when_their_parent_is_killed(cli, tmp_path: Path) -> None:
     """No more workers than trials left, none over 4 per core, and a killed `run --workers`
     leaves no worker training on its own: each stops as on Ctrl-C (trial interrupted)."""

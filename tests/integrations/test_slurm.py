@@ -56,6 +56,7 @@ def test_job_options_are_checked_first(spec: JobSpec, named: str) -> None:
         spec.check()
 
 
+@pytest.mark.slow
 def test_without_slurm_submit_is_one_line_and_a_dry_run_writes_nothing(tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path / 'd.db'}"
     (tmp_path / "s.toml").write_text(study_text("d", storage, 2, 1))

@@ -78,6 +78,7 @@ def dashboard(tmp_path: Path) -> Iterator[Callable[[], int]]:
         proc.wait(timeout=10)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
 )
@@ -119,6 +120,7 @@ def test_study_page_in_headless_chromium(cli, study_file, tmp_path: Path, dashbo
         browser.close()
 
 
+@pytest.mark.slow
 def test_dashboard_does_not_break_a_running_study(
     cli, study_file, tmp_path: Path, dashboard
 ) -> None:

@@ -86,6 +86,7 @@ embedding_dim = [16, 32]
 """
 
 
+@pytest.mark.slow
 def test_exported_script_reproduces_the_trial_and_saves_a_text_model(
     cli, study_file, tmp_path: Path
 ) -> None:
@@ -230,6 +231,7 @@ weighting = ["nb"]
 """
 
 
+@pytest.mark.slow
 def test_export_of_a_data_knob_trial_reproduces_in_a_clean_process_and_refits(
     cli, study_file, tmp_path: Path
 ) -> None:
@@ -305,6 +307,7 @@ hidden_units = [0]
 """
 
 
+@pytest.mark.slow
 def test_an_ensemble_export_refits_the_finalists_and_saves_their_average(
     cli, study_file, tmp_path: Path
 ) -> None:
@@ -376,6 +379,7 @@ def test_export_of_a_study_that_leaves_the_data_size_to_the_default(
     assert_prints_the_stored_epochs(done.stdout, "plain", 0)
 
 
+@pytest.mark.slow
 def test_the_exported_script_keeps_the_one_line_promise(cli, study_file, tmp_path: Path) -> None:
     """Changed or missing data and an output it cannot write: one line each, no traceback;
     changed data goes on with --accept-changed-data."""

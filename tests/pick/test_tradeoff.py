@@ -100,6 +100,7 @@ def _shuffled_copy(src: Path, dst: Path) -> Path:
     return dst
 
 
+@pytest.mark.slow
 def test_tradeoff_evaluate_and_report_on_real_reviews(cli, study_file, tmp_path: Path) -> None:
     from tests.conftest import imdb_csv
 

@@ -115,6 +115,7 @@ def _pop_all(url: str, study: str, ready: Any, got: Any) -> None:
     close_stores()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_queued_trial_is_handed_to_exactly_one_of_four_racing_workers(
     backend: str, tmp_path: Path

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from tests.engine.test_workers import PG_URL, hpsearch, study_text
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     PG_URL is None, reason="HPSEARCH_TEST_POSTGRES_URL is not set (.ci/run sets it)"
 )

@@ -31,6 +31,7 @@ def _rows(db: Path, study: str) -> dict[str, int]:
         }
 
 
+@pytest.mark.slow
 def test_a_study_deleted_through_optuna_runs_again_under_its_name(cli, study_file, tmp_path):
     path = study_file(FAST)
     assert cli("run", str(path)).code == 0
