@@ -58,7 +58,7 @@ REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / "results" / "headtohead"
 WORK = REPO / "benchmarks" / "work" / "headtohead"
 BIN = Path(sys.executable).parent
-TASKS = {"sst2": "studies/sst2.toml", "imdb": "studies/imdb-sample-best.toml"}
+TASKS = {"sst2": "benchmarks/studies/sst2-cnn.toml", "imdb": "studies/imdb-sample-best.toml"}
 CONTENDERS = ("hpsearch", "kt-hyperband", "optuna", "baseline", "tutorial", "kt-bayesian")
 """In the order each seed runs them: hpsearch first (it sets the budget)."""
 VARIANTS: dict[str, tuple[str, str]] = {
