@@ -133,17 +133,23 @@ def _running_trials(storage: str, name: str) -> dict[int, tuple[int, bool]]:
     return out
 
 
+SHARED = 8
+"""Trials of the study two workers share in the fault tests below."""
+
+
 def _two_workers_one_training(
     storage: str, tmp_path: Path, prefix: str
 ) -> tuple[str, subprocess.Popen[str], subprocess.Popen[str], int]:
-    """A 3-trial study created, two `hpsearch worker` processes on it, and the number of the
-    trial the first (the victim) is training once it has reported an epoch while the other
-    still trains one too. The other must still be at work: a worker whose budget is spent
-    waits only the heartbeat's grace for running trials, so one that finished everything
-    before the fault would rightly leave, and no one would fail the victim's trial (CI, once,
-    on a loaded machine where one worker started much sooner)."""
+    """A study of ``SHARED`` trials created, two `hpsearch worker` processes on it, and the
+    number of the trial the first (the victim) is training once it has reported an epoch
+    while the other still trains one too. The other must still be at work: a worker whose
+    budget is spent waits only the heartbeat's grace for running trials, so one that finished
+    everything before the fault would rightly leave, and no one would fail the victim's trial
+    (CI, once, on a loaded machine: with 3 trials of a few seconds, a worker that started a
+    few seconds sooner could run all but the victim's). Eight trials leave the two workers
+    overlapping unless one starts about twenty seconds after the other."""
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=3, max_epochs=12))
+    (tmp_path / "s.toml").write_text(study_text(name, storage, n_trials=SHARED, max_epochs=12))
     create = hpsearch("create", "s.toml", cwd=tmp_path)
     assert create.wait(timeout=100) == 0, create.stderr.read() if create.stderr else ""
     victim = hpsearch("worker", name, "--storage", storage, "--quiet", cwd=tmp_path)
@@ -214,7 +220,7 @@ def test_killed_worker_trial_is_failed_retried_and_nothing_is_lost(
     retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed]
     assert len(retries) == 1 and retries[0].state == optuna.trial.TrialState.COMPLETE
     assert retries[0].params == by_number[killed].params
-    assert states(storage, name) == {"COMPLETE": 3, "FAIL": 1}
+    assert states(storage, name) == {"COMPLETE": SHARED, "FAIL": 1}
 
 
 @pytest.mark.slow
@@ -246,8 +252,9 @@ def test_a_paused_worker_whose_trial_was_retried_goes_on_with_one_warning(
     study = _load(storage, name)
     retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == paused]
     assert len(retries) == 1 and retries[0].state == optuna.trial.TrialState.COMPLETE
-    assert states(storage, name) == {"COMPLETE": 3, "FAIL": 1}
-    assert Store.open(storage).budget(name).state() == (3, 3)  # its slot freed once, not twice
+    assert states(storage, name) == {"COMPLETE": SHARED, "FAIL": 1}
+    # Its slot freed once, not twice.
+    assert Store.open(storage).budget(name).state() == (SHARED, SHARED)
 
 
 @pytest.mark.slow
