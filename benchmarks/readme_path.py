@@ -148,9 +148,15 @@ def one_run(
         "search_seconds": round(search_s, 1),
         "total_seconds": round(total_s, 1),
         "trial_lines": trials,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "machine": f"{platform.machine()}, {_cores()} of {os.cpu_count()} cores, "
+        f"{platform.python_version()}",
         "loadavg_after": os.getloadavg()[0],
     }
+
+
+def _cores() -> int:
+    """The cores this process may run on (a run pinned with ``taskset`` says so)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def table(results: dict[str, Any]) -> str:
