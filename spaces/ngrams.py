@@ -46,10 +46,11 @@ WEIGHTINGS = ("binary", "tfidf", "nb", "all")
 the three side by side, each row scaled to unit length per block, into the one linear layer.
 Averaging three linear models is a linear model over their columns side by side, so ``all``
 holds that ensemble and trains it jointly. Measured on validation splits with one setting of the
-other knobs, it scored about as the three models averaged, at or above the best of them alone
-(IMDB sample 0.886 against 0.874 TF-IDF, 0.875 NB, 0.869 binary, 0.888 averaged; four classes
-0.645 against 0.628-0.634, 0.641 averaged; SST-2 0.803 and 0.787 against at best 0.798 and
-0.787 on two splits; docs/studies.md)."""
+other knobs (``python benchmarks/weightings.py``, ``benchmarks/results/weightings.md``), it
+scored about as the three models averaged, above the best of them alone on three of four splits
+(IMDB sample 0.889 against 0.874 TF-IDF, 0.875 NB, 0.869 binary, 0.888 averaged; four classes
+0.643 against 0.628-0.634, 0.641 averaged; SST-2 0.808 against at best 0.798) and under NB
+alone on the fourth (SST-2, another split: 0.780 against 0.787), so the search chooses."""
 
 
 def suggest(trial: optuna.Trial) -> dict[str, Any]:
