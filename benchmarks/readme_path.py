@@ -137,7 +137,7 @@ def one_run(
     return {
         "label": label,
         "seed": seed,
-        "study_file": str(source),
+        "study_file": str(source.relative_to(REPO) if source.is_relative_to(REPO) else source),
         "ensemble": ensemble,
         "pick": row.get("number"),
         "search_value": row.get("value"),
