@@ -166,6 +166,16 @@ def check_split(
             )
 
 
+def _separator_hint(columns: list[str]) -> str:
+    """A header read as one column that holds another separator (Excel in many locales saves
+    ';'): say so, rather than leave the user to spot it in the column's name."""
+    if len(columns) == 1:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in columns[0]:
+                return f"; the header is separated by {name}: allowed: commas (save it as CSV)"
+    return ""
+
+
 def read_csv(
     path: Path, text_column: str, label_column: str, classes: tuple[str, ...] | None = None
 ) -> Reviews:
@@ -184,7 +194,7 @@ def read_csv(
                     found = ", ".join(map(repr, columns))  # quoted: a stray space shows
                     raise DataError(
                         f"{path}: no column {column!r} (dataset.{role}); columns found: "
-                        f"{found or 'none (empty file)'}"
+                        f"{found or 'none (empty file)'}{_separator_hint(columns)}"
                     )
                 if columns.count(column) > 1:  # csv.DictReader would keep the last silently
                     raise DataError(

@@ -136,6 +136,12 @@ def _write(path: Path, text: str) -> Path:
             "no column 'text' (dataset.text_column); columns found: 'review', 'label'",
         ),
         ("text,label\n" + "a,1\nb,0\n" * 10, {"label_column": "stars"}, "no column 'stars'"),
+        (
+            "text;label\n" + "a;1\nb;0\n" * 10,
+            {},
+            "columns found: 'text;label'; the header is separated by semicolons: allowed: commas",
+        ),
+        ("text\tlabel\n" + "a\t1\nb\t0\n" * 10, {}, "the header is separated by tabs"),
         ("text,label\n" + "a,1\n" * 20, {}, "holds one class only ('1')"),
         (
             "text,label\n" + "".join(f"r{i},r{i}\n" for i in range(20)),
