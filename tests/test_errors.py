@@ -227,6 +227,14 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         "notext.csv: no column 'text' (dataset.text_column); columns found: 'review', 'label'",
     ),
     (
+        "a CSV separated by semicolons",
+        BASE + '[dataset]\nkind = "csv"\npath = "semicolons.csv"\n',
+        ["run", "s.toml"],
+        2,
+        "semicolons.csv: no column 'text' (dataset.text_column); columns found: 'text;label'; "
+        "the header is separated by semicolons: allowed: commas (save it as CSV)",
+    ),
+    (
         "an empty --storage",
         BASE + TINY,
         ["run", "s.toml", "--storage", ""],
@@ -481,6 +489,7 @@ def _inputs(folder: Path) -> None:
     (folder / "stars.csv").write_text("text,label\n" + "fine,5\n" * 20)
     (folder / "rare.csv").write_text("text,label\n" + "a,good\nb,bad\n" * 10 + "c,meh\n" * 2)
     (folder / "notext.csv").write_text("review,label\n" + "good,1\nbad,0\n" * 10)
+    (folder / "semicolons.csv").write_text("text;label\n" + "good;1\nbad;0\n" * 10)
     (folder / "twice.csv").write_text("text,text,label\n" + "good,x,1\nbad,x,0\n" * 10)
     (folder / "nowords.csv").write_text("text,label\n" + "!!!,1\n...,0\n" * 10)
     (folder / "notes.txt").write_text("not a database")
