@@ -166,7 +166,7 @@ def check_split(
             )
 
 
-def _separator_hint(columns: list[str]) -> str:
+def separator_hint(columns: list[str]) -> str:
     """A header read as one column that holds another separator (Excel in many locales saves
     ';'): say so, rather than leave the user to spot it in the column's name."""
     if len(columns) == 1:
@@ -194,7 +194,7 @@ def read_csv(
                     found = ", ".join(map(repr, columns))  # quoted: a stray space shows
                     raise DataError(
                         f"{path}: no column {column!r} (dataset.{role}); columns found: "
-                        f"{found or 'none (empty file)'}{_separator_hint(columns)}"
+                        f"{found or 'none (empty file)'}{separator_hint(list(columns))}"
                     )
                 if columns.count(column) > 1:  # csv.DictReader would keep the last silently
                     raise DataError(

@@ -3,8 +3,10 @@ imports; what it cannot carry is refused in one line before any file is written.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
+import textwrap
 from pathlib import Path
 from types import ModuleType
 
@@ -207,3 +209,39 @@ def test_a_build_model_by_another_name_is_bound_as_build_model(tmp_path: Path) -
     assert sources == ["def make(p, d):\n    return 1", "build_model = make"]
     with pytest.raises(SpaceError, match="define it with def"):
         carried(lambda p, d: 1, {})
+
+
+def test_every_name_the_carried_engine_uses_is_defined_in_the_script() -> None:
+    """A carried function that calls a helper the script does not carry would fail with a
+    NameError only in the exported script, and only on the path that calls it (an error
+    message, say), so no run of the script finds it."""
+    import inspect
+
+    from hpsearch import portable
+    from hpsearch.output.export import script_names, template
+
+    before, after = template()
+    constants = "\n".join(f"{name} = {value!r}" for name, value in portable.CONSTANTS.items())
+    engine = portable.carried()
+    sources = [textwrap.dedent(inspect.getsource(fn)) for fn in engine]
+    defined = script_names("\n".join([before, constants, *sources, after]), engine)
+    for fn, source in zip(engine, sources, strict=True):
+        module = vars(inspect.getmodule(fn))
+        used = {n.id for n in _loaded_names(ast.parse(source))} & set(module)
+        missing = sorted(used - set(defined))
+        assert not missing, f"{fn.__name__} uses {missing}, which the script does not define"
+
+
+def _loaded_names(node: ast.AST) -> list[ast.Name]:
+    """The names ``node`` reads, leaving out annotations (the script does not evaluate them)."""
+    skip: set[int] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.arg | ast.AnnAssign) and n.annotation is not None:
+            skip |= {id(a) for a in ast.walk(n.annotation)}
+        elif isinstance(n, ast.FunctionDef) and n.returns is not None:
+            skip |= {id(a) for a in ast.walk(n.returns)}
+    return [
+        n
+        for n in ast.walk(node)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in skip
+    ]
