@@ -105,6 +105,8 @@ def unseen_accuracy(model: Path, study: Path) -> float | None:
 def one_run(
     source: Path, label: str, seed: int | None, ensemble: int, work: Path
 ) -> dict[str, Any]:
+    from hpsearch.engine.threads import cores
+
     folder = work / f"{label}-s{seed if seed is not None else 'file'}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -148,15 +150,10 @@ def one_run(
         "search_seconds": round(search_s, 1),
         "total_seconds": round(total_s, 1),
         "trial_lines": trials,
-        "machine": f"{platform.machine()}, {_cores()} of {os.cpu_count()} cores, "
+        "machine": f"{platform.machine()}, {cores()} of {os.cpu_count()} cores, "
         f"{platform.python_version()}",
         "loadavg_after": os.getloadavg()[0],
     }
-
-
-def _cores() -> int:
-    """The cores this process may run on (a run pinned with ``taskset`` says so)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def table(results: dict[str, Any]) -> str:
