@@ -310,7 +310,7 @@ def run_keras_tuner(
     import keras
     import keras_tuner
 
-    from hpsearch.integrations.keras_tuner import SpaceHyperModel
+    from hpsearch.integrations.keras_tuner import SpaceHyperModel, best_epoch
 
     started = time.time()
     space, cfg, data, ranges = task_data(task, seed, smoke)
@@ -371,7 +371,7 @@ def run_keras_tuner(
     rows = {
         f"{label}: get_best_models(1)": final_row(task, model, at, folder / "best.keras", began)
     }
-    epochs = int(best_trial.metrics.get_best_step("val_accuracy")) + 1
+    epochs = best_epoch(best_trial, "val_accuracy")  # Hyperband's resumed trials counted whole
     rows[f"{label}: best hyperparameters refit"] = refit(
         task, space, cfg, data, params, epochs, seed, folder / "refit.keras"
     )
@@ -382,6 +382,7 @@ def run_keras_tuner(
         "curve": curve,
         "rows": rows,
         "params": params,
+        "refit_epochs": epochs,
     }
 
 
@@ -549,8 +550,8 @@ def series(
                 out = result_path(task, contender, seed)
                 if smoke:
                     out = Path(tempfile.mkdtemp()) / out.name
-                elif out.exists() and not force:
-                    continue
+                elif out.exists() and not (force and contender in contenders):
+                    continue  # --force reruns the contenders named, not the budget's hpsearch
                 hp = result_path(task, "hpsearch", seed)
                 if contender != "hpsearch" and not smoke and not hp.exists():
                     raise SystemExit(f"headtohead.py: error: no {hp}: hpsearch sets the budget")

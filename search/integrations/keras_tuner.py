@@ -178,7 +178,7 @@ def _summary(kt_trial: Any, metric: str) -> dict[str, Any]:
     from hpsearch.engine.trial import summarize
 
     tracked = kt_trial.metrics
-    step = int(tracked.get_best_step(metric))
+    step = int(tracked.get_best_step(metric))  # within this trial's own fit (see best_epoch)
     row = {
         name: float(o.mean())
         for name in ("loss", "accuracy", "val_loss", "val_accuracy")
@@ -188,4 +188,17 @@ def _summary(kt_trial: Any, metric: str) -> dict[str, Any]:
     }
     out = summarize([row], 0, metric)
     del out["epochs"], out["value"]  # unknown; the trial's value already
-    return {**out, "best_epoch": step + 1}
+    return {**out, "best_epoch": best_epoch(kt_trial, metric)}
+
+
+def best_epoch(kt_trial: Any, metric: str = "val_accuracy") -> int:
+    """The 1-based epoch, counted from a fresh model, at which the trial's ``metric`` was best:
+    how many epochs a refit of its hyperparameters should train.
+
+    KerasTuner records the best step within the trial's own ``fit``, counted from 0. A Hyperband
+    trial of a later round resumes an earlier trial's model and fits from epoch
+    ``tuner/initial_epoch``, so its own count misses the epochs the model had already trained
+    (a refit for the short count undertrains: seen as 0.66 against 0.80 on SST-2).
+    """
+    step = int(kt_trial.metrics.get_best_step(metric))
+    return int(kt_trial.hyperparameters.values.get("tuner/initial_epoch", 0)) + step + 1

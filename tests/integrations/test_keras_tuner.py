@@ -12,9 +12,14 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from hpsearch.config import DatasetConfig
-from hpsearch.data import load_dataset
+from hpsearch.data import Dataset, load_dataset
 from hpsearch.engine.spaces import load_space
-from hpsearch.integrations.keras_tuner import OptunaStyleHP, SpaceHyperModel, keras_tuner_study
+from hpsearch.integrations.keras_tuner import (
+    OptunaStyleHP,
+    SpaceHyperModel,
+    best_epoch,
+    keras_tuner_study,
+)
 from tests.conftest import Result
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,16 +66,21 @@ def test_a_conditional_knob_is_registered_only_when_suggest_reaches_it() -> None
     assert "momentum" in hp.values and params["momentum"] == hp.values["momentum"]
 
 
-@pytest.mark.slow
-def test_keras_tuner_trials_land_in_a_study_the_cli_shows_beside_hpsearch_ones(
-    tmp_path: Path, cli: Callable[..., Result]
-) -> None:
+def tiny() -> tuple[SpaceHyperModel, Dataset]:
+    """The tiny test space as a HyperModel, on a small synthetic dataset."""
     space = load_space(str(REPO / "tests" / "spaces" / "tiny.py"))
     data = load_dataset(
         DatasetConfig(kind="synthetic", samples=120, test_samples=20, num_words=80, maxlen=12),
         seed=0,
     )
-    hypermodel = SpaceHyperModel(space, data)
+    return SpaceHyperModel(space, data), data
+
+
+@pytest.mark.slow
+def test_keras_tuner_trials_land_in_a_study_the_cli_shows_beside_hpsearch_ones(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    hypermodel, data = tiny()
     tuner = keras_tuner.RandomSearch(
         hypermodel,
         objective="val_accuracy",
@@ -105,6 +115,40 @@ def test_keras_tuner_trials_land_in_a_study_the_cli_shows_beside_hpsearch_ones(
     best = cli("best", "kt-random", "--storage", url, "--json")
     assert best.code == 0
     assert json.loads(best.out)["value"] == pytest.approx(stored.best_value)
+
+
+@pytest.mark.slow
+def test_a_resumed_hyperband_trial_counts_the_epochs_its_model_trained_before(
+    tmp_path: Path,
+) -> None:
+    """Hyperband's later rounds resume an earlier trial's model from ``tuner/initial_epoch``;
+    KerasTuner's own step counts from there, a refit must train from epoch 0."""
+    hypermodel, data = tiny()
+    tuner = keras_tuner.Hyperband(
+        hypermodel,
+        objective="val_accuracy",
+        max_epochs=4,
+        factor=2,
+        seed=1,
+        directory=str(tmp_path / "kt"),
+        project_name="tiny",
+    )
+    tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), verbose=0)
+    url = f"sqlite:///{tmp_path / 'kt.db'}"
+    stored = keras_tuner_study(tuner, hypermodel, url, "kt-hyperband")
+    resumed = 0
+    for t in stored.get_trials(states=(optuna.trial.TrialState.COMPLETE,)):
+        kt = tuner.oracle.trials[t.user_attrs["keras_tuner_trial"]]
+        values = kt.hyperparameters.values
+        first, last = values["tuner/initial_epoch"], values["tuner/epochs"]
+        resumed += first > 0
+        assert (
+            t.user_attrs["best_epoch"]
+            == best_epoch(kt)
+            == (first + kt.metrics.get_best_step("val_accuracy") + 1)
+        )
+        assert first < t.user_attrs["best_epoch"] <= last
+    assert resumed  # the run had trials that resumed an earlier one
 
 
 def test_keras_tuner_searches_the_data_knobs_on_cut_arrays(tmp_path: Path) -> None:
