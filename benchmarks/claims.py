@@ -13,7 +13,11 @@ for the binary IMDB sample, else test.csv):
   validation and averaged (``export --ensemble 3``, ``--refit``).
 
 The mean and the spread (standard deviation) of each difference over runs say whether the
-estimate is biased and by how much a single run may miss.
+estimate is biased and by how much a single run may miss. The coverage lines say how often the
+estimate ± 1.96 errors held the accuracy on new data, for three errors: the re-evaluation runs'
+standard error alone (what runs recorded before it changed), with one validation split's
+binomial error added (what ``hpsearch best`` reports now, ``Finalist.error``), and with the new
+data's own binomial error too (a test set is a sample as well).
 
     python benchmarks/claims.py                 # the table, also written to results/claims.md
 """
@@ -21,12 +25,17 @@ estimate is biased and by how much a single run may miss.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+UNSEEN = 2147
+"""The binary IMDB sample's unseen reviews (``benchmarks/unseen.py``)."""
 README_ROW = "hpsearch: README path (export --ensemble 3, --refit)"
 NO_REFIT_ROW = "hpsearch: the pick, trained on the training split (no refit)"
 
@@ -88,6 +97,44 @@ def collect(results: Path) -> list[Claim]:
     return claims
 
 
+def folder(task: str) -> str:
+    """The data folder a recorded run's label names (``imdb-ngrams`` -> ``imdb``)."""
+    return next(f for f in ("imdb-ratings", "imdb", "sst2", "trec") if task.startswith(f))
+
+
+def rows(path: Path) -> int:
+    with path.open(newline="", encoding="utf-8") as f:
+        return sum(1 for _ in csv.reader(f)) - 1
+
+
+def sizes(task: str) -> tuple[int, int]:
+    """(validation texts, new-data texts): every study here carves 20% of train.csv."""
+    where = DATA / folder(task)
+    new = UNSEEN if folder(task) == "imdb" else rows(where / "test.csv")
+    return round(0.2 * rows(where / "train.csv")), new
+
+
+def coverage(claims: list[Claim], which: str) -> str:
+    """How often |new - estimate| <= 1.96 errors, for the three errors (module docstring)."""
+    held = [0, 0, 0]
+    n = 0
+    for c in claims:
+        new = getattr(c, which)
+        if new is None:
+            continue
+        n += 1
+        validation, size = sizes(c.task)
+        runs = (c.error or 0.0) ** 2
+        split = c.estimate * (1 - c.estimate) / validation
+        test = new * (1 - new) / size
+        for i, var in enumerate((runs, runs + split, runs + split + test)):
+            held[i] += abs(new - c.estimate) <= 1.96 * math.sqrt(var)
+    return (
+        f"{held[0]} of {n} with the runs' standard error alone, {held[1]} with one validation "
+        f"split's binomial error added, {held[2]} with the new data's too"
+    )
+
+
 def spread(values: list[float]) -> str:
     if not values:
         return "-"
@@ -117,6 +164,9 @@ def table(claims: list[Claim]) -> str:
         "",
         f"Same model minus estimate: {spread(same_d)}.",
         f"Final model minus estimate: {spread(final_d)}.",
+        "",
+        f"Within 1.96 errors of the estimate, same model: {coverage(claims, 'same_model')}.",
+        f"Within 1.96 errors of the estimate, final model: {coverage(claims, 'final')}.",
         "",
         "New data: the 2,147 unseen reviews for the binary IMDB sample, test.csv otherwise.",
     ]

@@ -125,7 +125,8 @@ def export(
         )
     again = config.get("reevaluated")
     if again:
-        sem = "" if again["standard_error"] is None else f" ± {again['standard_error']:.4f}"
+        error = again.get("error", again["standard_error"])  # "error": since 2026-12
+        sem = "" if error is None else f" ± {error:.4f}"
         out.print(
             f"  {config['metric']} {again['mean']:.4f}{sem} over {again['runs']} re-evaluation "
             f"runs (search run {config['value']:.4f}); --refit trains "

@@ -88,7 +88,8 @@ def best(study: str, storage: str, as_json: bool) -> None:
     out.print(f"best trial of {study}: #{row['number']}, {row['metric']} = {fmt(row['value'])}")
     again = row["reevaluated"]
     if again is not None:
-        sem = "" if again["standard_error"] is None else f" ± {again['standard_error']:.4f}"
+        error = again.get("error", again["standard_error"])  # "error": since 2026-12
+        sem = "" if error is None else f" ± {error:.4f}"
         out.print(
             f"  re-evaluated: {row['metric']} {again['mean']:.4f}{sem} over {again['runs']} runs "
             f"on other splits and seeds (mean gap {fmt(again['gap'])}): the pick among finalists"

@@ -165,9 +165,9 @@ def reevaluated(
     """The trial's re-evaluated validation numbers (mean, standard error, runs), if any."""
     if not runs:
         return None
-    measure = StudyTags.of(study).gap_measure
+    tags = StudyTags.of(study)
     point = Candidate(trial.number, "complete", value_of(trial) or 0.0, 0.0, 0, 0, "", {}, False)
-    return summarize(point, runs, measure).record()
+    return summarize(point, runs, tags.gap_measure, tags.objective, tags.validation_size).record()
 
 
 def prepare_space(study: optuna.Study, cfg: StudyConfig) -> Space:

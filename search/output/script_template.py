@@ -243,11 +243,13 @@ def refit_ensemble(members: list[dict[str, Any]], args: argparse.Namespace) -> N
 
 def show_estimate(members: int) -> None:
     """What the study estimated for the pick before the test split was read: its mean over
-    re-evaluation runs on other validation splits, with its standard error."""
+    re-evaluation runs on other validation splits, with its error (the runs' standard error and
+    one validation split's binomial error)."""
     est = CONFIG.get("reevaluated")
     if not est or est.get("mean") is None:
         return
-    error = "" if est.get("standard_error") is None else f" ± {est['standard_error']:.4f}"
+    err = est.get("error", est.get("standard_error"))  # the runs' and one split's error
+    error = "" if err is None else f" ± {err:.4f}"
     print(f"the study's estimate for trial {CONFIG['trial']}: {CONFIG['training']['monitor']} "
           f"{est['mean']:.4f}{error} over {est['runs']} re-evaluation runs (validation splits "
           "of the training data)" + (f"; the average of {members} models has none of its own"

@@ -20,13 +20,19 @@ import math
 from collections.abc import Sequence
 
 
+def binomial_error(value: float, metric: str, validation: int | None) -> float | None:
+    """The standard error of an accuracy ``value`` on a validation split of ``validation``
+    texts, ``sqrt(p (1 - p) / n)``; None for a metric that is not an accuracy or no size."""
+    if "accuracy" in metric and validation and 0.0 <= value <= 1.0:
+        return math.sqrt(value * (1.0 - value) / validation)
+    return None
+
+
 def tolerance(best: float, metric: str, validation: int | None, sem: float | None) -> float:
     """One standard error of the best score: measured (``sem``), else binomial for accuracies."""
     if sem is not None and math.isfinite(sem) and sem > 0:
         return sem
-    if "accuracy" in metric and validation and 0.0 <= best <= 1.0:
-        return math.sqrt(best * (1.0 - best) / validation)
-    return 0.0
+    return binomial_error(best, metric, validation) or 0.0
 
 
 def relative_limit(

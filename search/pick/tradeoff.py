@@ -133,26 +133,23 @@ def analyse(
     maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
     points = candidates(study, log, metric, measure, include_pruned)
     runs = RunLog(log.engine).runs(study.study_name)
-    finalists = tuple(summarize(c, runs[c.number], measure) for c in points if c.number in runs)
+    size = tags.validation_size
+    finalists = tuple(
+        summarize(c, runs[c.number], measure, metric, size) for c in points if c.number in runs
+    )
     floor = floor_of(points)
     # The re-evaluated finalists are held to the baseline re-evaluated on the same splits.
     again = next((f for f in finalists if f.mean is not None and _is_baseline(f, points)), None)
     if again is not None:
         floor = again.mean
-    validation = tags.dataset.get("validation")
     floor_error = (
         0.0
         if floor is None
-        else tolerance(
-            floor,
-            metric,
-            validation if isinstance(validation, int) else None,
-            None if again is None else again.sem,
-        )
+        else tolerance(floor, metric, size, None if again is None else again.sem)
     )
     how = ""
     if max_gap is None:
-        limit, how = _relative(points, finalists, floor, maximize, metric, tags.dataset)
+        limit, how = _relative(points, finalists, floor, maximize, metric, size)
     else:
         limit = float(max_gap)
     chosen, reason = pick(points, limit, maximize)
@@ -189,12 +186,11 @@ def _relative(
     floor: float | None,
     maximize: bool,
     metric: str,
-    dataset: dict[str, Any],
+    size: int | None,
 ) -> tuple[float, str]:
     """The default limit (:mod:`hpsearch.pick.relative`): over the re-evaluated finalists by
-    mean where there are any, else over the search's trials; those below the baseline aside."""
-    validation = dataset.get("validation")
-    size = validation if isinstance(validation, int) and validation > 0 else None
+    mean where there are any, else over the search's trials; those below the baseline aside.
+    ``size``: the validation split's texts, where the study recorded it."""
     scored = [
         f
         for f in finalists

@@ -122,6 +122,12 @@ class StudyTags:
         return str(self.tradeoff.get("gap", "accuracy"))
 
     @property
+    def validation_size(self) -> int | None:
+        """How many texts the study's validation split holds, for studies that recorded it."""
+        value = self.dataset.get("validation")
+        return value if isinstance(value, int) and value > 0 else None
+
+    @property
     def classes(self) -> list[str] | None:
         """The class names in label order, for studies that recorded them."""
         value = self.dataset.get("classes")

@@ -39,6 +39,30 @@ def test_mean_and_standard_error_over_the_runs() -> None:
     assert single.sem is None and single.text == "0.8000 (1 runs)"
 
 
+def test_an_accuracys_error_adds_one_validation_splits_binomial_error() -> None:
+    """The runs' spread leaves out how far the labelled texts sit from new ones."""
+    runs = [_run(3, 1, 0.80), _run(3, 2, 0.84)]
+    f = summarize(_candidate(3, 0.9, 0.02), runs, "accuracy", "val_accuracy", 800)
+    split = (0.82 * 0.18 / 800) ** 0.5
+    assert f.sem == pytest.approx(0.02) and f.split_error == pytest.approx(split)
+    assert f.error == pytest.approx((0.02**2 + split**2) ** 0.5)
+    assert f.text == f"0.8200 ± {f.error:.4f} (2 runs)" and f.record()["error"] == f.error
+    assert f.record()["standard_error"] == pytest.approx(0.02)  # the runs' own, kept
+    # Two runs that agree exactly (seen on TREC: 937 of 1,090 twice) still carry the split's.
+    same = summarize(_candidate(3, 0.9, 0.02), [_run(3, 1, 0.8), _run(3, 2, 0.8)], "accuracy")
+    assert same.sem == 0.0 and same.error == 0.0  # no size, no accuracy: nothing to add
+    same = summarize(
+        _candidate(3, 0.9, 0.02),
+        [_run(3, 1, 0.8), _run(3, 2, 0.8)],
+        "accuracy",
+        "val_accuracy",
+        1090,
+    )
+    assert same.error == pytest.approx((0.8 * 0.2 / 1090) ** 0.5)
+    loss = summarize(_candidate(3, 0.9, 0.02), runs, "loss", "val_loss", 800)
+    assert loss.split_error is None and loss.error == pytest.approx(0.02)
+
+
 def test_rank_takes_the_best_mean_within_the_gap() -> None:
     lucky = Finalist(0, 0.90, 0.01, (_run(0, 1, 0.80), _run(0, 2, 0.81)), 0.805, 0.005, 0.01)
     steady = Finalist(1, 0.86, 0.01, (_run(1, 1, 0.85), _run(1, 2, 0.86)), 0.855, 0.005, 0.02)
@@ -101,6 +125,13 @@ def test_when_the_finalists_seeds_disagree_the_pick_is_ranked_by_mean(tmp_path: 
     best = json.loads(cli("best", "s", "--storage", url, "--json").out)
     assert best["number"] == 1 and best["reevaluated"]["mean"] == pytest.approx(0.86)
     assert best["reevaluated"]["values"] == [0.85, 0.87]
+    # With the split's size on record, the printed error adds the split's binomial error.
+    study.set_user_attr("hpsearch:dataset", {"validation": 800})
+    best = json.loads(cli("best", "s", "--storage", url, "--json").out)
+    error = (0.01**2 + 0.86 * 0.14 / 800) ** 0.5
+    assert best["reevaluated"]["error"] == pytest.approx(error)
+    assert best["reevaluated"]["standard_error"] == pytest.approx(0.01)
+    assert f"0.8600 ± {error:.4f} over 2 runs" in cli("best", "s", "--storage", url).out
     with sqlite3.connect(tmp_path / "s.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM hpsearch_selection").fetchone() == (4,)
 
