@@ -24,11 +24,33 @@ def tokens(rows: int, maxlen: int, words: int, seed: int = 0) -> np.ndarray:
     return out
 
 
-def features(params: dict[str, object], data: SimpleNamespace, x: np.ndarray) -> np.ndarray:
-    """The model's input to its Dropout: the weighted, unit-length words and pairs."""
+def columns(
+    params: dict[str, object], data: SimpleNamespace, x: np.ndarray
+) -> tuple[keras.Model, np.ndarray]:
+    """The model, and the rows its linear layer sees, as dense columns: ``(rows, blocks,
+    columns)``, each position's value (the input to its Dropout) added into its column."""
     model = ngrams.build_model(params, data)
     dropout = next(layer for layer in model.layers if isinstance(layer, keras.layers.Dropout))
-    return np.asarray(keras.Model(model.inputs, dropout.input).predict(x, verbose=0))
+    kernel = next(
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.Embedding) and layer.trainable
+    )
+    values, ids = keras.Model(model.inputs, [dropout.input, kernel.input]).predict(x, verbose=0)
+    dense = np.zeros((len(x), values.shape[2], kernel.input_dim))
+    for b, j in np.ndindex(*ids.shape):
+        dense[b, :, ids[b, j]] += values[b, j]
+    return model, dense
+
+
+def features(params: dict[str, object], data: SimpleNamespace, x: np.ndarray) -> np.ndarray:
+    """The weighted, unit-length words and pairs, blocks side by side (without the column for
+    positions that hold no kept pair, always 0)."""
+    dense = columns(params, data, x)[1]
+    if params["pairs"]:
+        assert np.all(dense[:, :, -1] == 0)
+        dense = dense[:, :, :-1]
+    return dense.reshape(len(x), -1)
 
 
 def as_text(x: np.ndarray) -> list[str]:
@@ -91,6 +113,27 @@ def test_all_is_the_three_weightings_side_by_side_each_of_unit_length() -> None:
     for block in blocks:  # each block a unit row, and the three differ
         np.testing.assert_allclose(np.linalg.norm(block, axis=1), 1.0, rtol=1e-5)
     assert not np.allclose(blocks[1], blocks[2]) and not np.allclose(blocks[0], blocks[1])
+
+
+@pytest.mark.parametrize("weighting", ["binary", "all"])
+def test_the_output_is_one_linear_layer_over_those_columns(weighting: str) -> None:
+    """Summed over token positions, the model is logistic regression over the dense columns."""
+    words, maxlen = 25, 12
+    train, other = tokens(60, maxlen, words, seed=6), tokens(8, maxlen, words, seed=7)
+    data = SimpleNamespace(
+        vocab_size=words, maxlen=maxlen, num_classes=3, x_train=train, y_train=np.arange(60) % 3
+    )
+    params = {**ngrams.BASELINE, "pairs": 100, "weighting": weighting}
+    model, dense = columns(params, data, other)
+    rng = np.random.default_rng(0)
+    for layer in model.layers:  # the kernel and the bias, random instead of zeros
+        if layer.trainable_weights:
+            layer.set_weights([rng.normal(size=w.shape) for w in layer.get_weights()])
+    kernel, bias = (layer.get_weights()[0] for layer in model.layers if layer.trainable_weights)
+    blocks = dense.shape[1]
+    logits = np.einsum("bkc,ckU->bU", dense, kernel.reshape(len(kernel), blocks, 3)) + bias
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict(other, verbose=0), expected, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("weighting", ["nb", "all"])
