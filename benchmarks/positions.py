@@ -1,6 +1,6 @@
 """The ``ngrams`` space over token positions against the dense rows it computed before.
 
-Until commit fc99950 ``spaces/ngrams.py`` built each text's row of every word and pair column
+Before commit 3c5db32 ``spaces/ngrams.py`` built each text's row of every word and pair column
 (``CategoryEncoding``, then the weighting and the unit length over the whole row, then one
 ``Dense``); its time per epoch followed the row's width, 3 x (words + pairs) for ``all``. It now
 computes the same linear model over the text's positions (``build_model``'s docstring): the same
@@ -13,7 +13,7 @@ read), for the weightings and pair counts the search draws, and prints each one'
 epoch, the ratio (dense over positions) and each one's best validation accuracy (EarlyStopping on
 validation accuracy, patience 3, at most 30 epochs, seed 1). Both run with the same threads.
 
-    python benchmarks/positions.py           # about 15 minutes on one core
+    python benchmarks/positions.py           # about 6 minutes on one core
     python benchmarks/positions.py --smoke   # seconds: the harness works (CI)
 
 Results go to ``benchmarks/results/positions.json`` and ``positions.md``.

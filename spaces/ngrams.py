@@ -48,9 +48,9 @@ Averaging three linear models is a linear model over their columns side by side,
 holds that ensemble and trains it jointly. Measured on validation splits with one setting of the
 other knobs (``python benchmarks/weightings.py``, ``benchmarks/results/weightings.md``), it
 scored about as the three models averaged, above the best of them alone on three of four splits
-(IMDB sample 0.889 against 0.874 TF-IDF, 0.875 NB, 0.869 binary, 0.888 averaged; four classes
-0.643 against 0.628-0.634, 0.641 averaged; SST-2 0.808 against at best 0.798) and under NB
-alone on the fourth (SST-2, another split: 0.780 against 0.787), so the search chooses."""
+(IMDB sample 0.886 against 0.879 TF-IDF, 0.878 NB, 0.875 binary, 0.889 averaged; four classes
+0.644 against 0.629-0.633, 0.636 averaged; SST-2 0.803 against at best 0.796) and under NB
+alone on the fourth (SST-2, another split: 0.775 against 0.789), so the search chooses."""
 
 
 def suggest(trial: optuna.Trial) -> dict[str, Any]:
