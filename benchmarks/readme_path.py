@@ -217,7 +217,10 @@ def main() -> None:
             print(f"{key}: recorded, skipped (--force reruns it)")
             continue
         print(f"{key}: running", flush=True)
-        results[key] = one_run(args.study.resolve(), label, seed, args.ensemble, WORK)
+        result = one_run(args.study.resolve(), label, seed, args.ensemble, WORK)
+        # Read again before writing: a run on the other core may have recorded its own since.
+        results = json.loads(out.read_text()) if out.exists() else {}
+        results[key] = result
         out.write_text(json.dumps(results, indent=1) + "\n")
         print(table({key: results[key]}), flush=True)
 
