@@ -140,9 +140,10 @@ def build_model(params: dict[str, Any], data: Any) -> keras.Model:
     over the text's token positions, not over a dense row per text.
 
     A dense row has a column for every word and pair (up to 3 x 120,000 for ``all``) and cost
-    follows that width: 21 s per IMDB epoch on one core for ``all`` with 100,000 pairs against
-    1.9 for TF-IDF of words alone. The same linear model over positions costs what the text
-    holds: a column ``k`` with count ``c`` in a row has the value ``x_k = w_k f(c) / |row|``
+    follows that width: 10.1 s per IMDB epoch on one core for ``all`` with 100,000 pairs against
+    0.63 for TF-IDF of words alone; over positions, 1.27 and 0.30
+    (``benchmarks/results/positions.md``). The same linear model over positions costs what the
+    text holds: a column ``k`` with count ``c`` in a row has the value ``x_k = w_k f(c) / |row|``
     (``f(c) = 1 + log c`` sublinear, 1 for presence), and the layer's output ``sum_k x_k W_k``
     is, over the row's positions ``j`` holding column ``k_j`` ``c_j`` times,
     ``sum_j x_{k_j} / c_j * W_{k_j}``: an ``Embedding`` lookup of ``W`` (L2 on it as on a

@@ -46,9 +46,9 @@ class Finalist:
 
         The runs' spread says how far the mean moves with seeds and splits, not how far texts
         like these sit from new ones: every run's split is carved from the same labelled texts.
-        Over the 13 recorded runs of the README's path (``benchmarks/claims.py``), the mean
+        Over the recorded runs of the README's path (``benchmarks/claims.py``), the mean
         ± 1.96 runs' errors held the model's accuracy on new data 2 times in 6 (the final
-        model's 5 in 13); with one split's binomial error added, 5 in 6 (7 in 13, 11 with the
+        model's 6 in 15); with one split's binomial error added, 5 in 6 (9 in 15, 13 with the
         new data's own binomial error: a test set is a sample too).
         """
         parts = [e for e in (self.sem, self.split_error) if e is not None and math.isfinite(e)]
