@@ -272,6 +272,14 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         "storage 'sqlite:///notes.txt': notes.txt is not an SQLite database",
     ),
     (
+        "a storage URL pointing at a folder",
+        BASE,
+        ["run", "s.toml", "--storage", "sqlite:///runs"],
+        1,
+        "storage 'sqlite:///runs': runs is a folder; allowed: a database file in it, "
+        "e.g. 'sqlite:///runs/hpsearch.db'",
+    ),
+    (
         "a storage that is not a URL",
         BASE.replace("sqlite:///store.db", "store.db"),
         ["run", "s.toml"],
@@ -493,6 +501,7 @@ def _inputs(folder: Path) -> None:
     (folder / "twice.csv").write_text("text,text,label\n" + "good,x,1\nbad,x,0\n" * 10)
     (folder / "nowords.csv").write_text("text,label\n" + "!!!,1\n...,0\n" * 10)
     (folder / "notes.txt").write_text("not a database")
+    (folder / "runs").mkdir(exist_ok=True)
     (folder / "bad_suggest.py").write_text(BAD_SUGGEST)
     (folder / "bad_build.py").write_text(BAD_BUILD)
     (folder / "exits.py").write_text("import sys\nsys.exit(3)\n")

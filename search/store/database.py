@@ -84,6 +84,11 @@ def check_storage(url: str, *, create: bool) -> None:
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StorageError(f"storage {url!r} cannot be used: {_reason(exc)}") from None
         return
+    if path.is_dir():
+        raise StorageError(
+            f"storage {url!r}: {path} is a folder; allowed: a database file in it, "
+            f"e.g. 'sqlite:///{path / 'hpsearch.db'}'"
+        )
     if not create and not path.is_file():
         raise StorageError(f"storage {url!r}: no such database file {path}")
     if create and not path.exists():

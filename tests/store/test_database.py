@@ -56,6 +56,9 @@ def test_non_database_files_and_bad_folders(tmp_path: Path) -> None:
         check_storage(f"sqlite:///{tmp_path / 'notes.db'}", create=True)
     with pytest.raises(StorageError, match="does not exist"):
         check_storage(f"sqlite:///{tmp_path / 'nope' / 'x.db'}", create=True)
+    for create in (True, False):  # a folder, not "no such file" or "not a database"
+        with pytest.raises(StorageError, match=r"is a folder; allowed: a database file in it"):
+            check_storage(f"sqlite:///{tmp_path}", create=create)
     assert sqlite_path("postgresql+psycopg://u@localhost/db") is None
 
 
