@@ -78,8 +78,11 @@ def collect(results: Path) -> list[Claim]:
                     None,
                 )
             )
-    for path in sorted((results / "headtohead").glob("*-hpsearch-s*.json")):
+    # Archived series too (headtohead/ngrams-dense/: IMDB before ngrams ran over positions):
+    # each is a run whose estimate met new data.
+    for path in sorted((results / "headtohead").rglob("*-hpsearch-s*.json")):
         run = json.loads(path.read_text())
+        archive = path.parent.name if path.parent.name != "headtohead" else ""
         rows = run["rows"]
         if run.get("estimate") is None or README_ROW not in rows:
             continue
@@ -87,7 +90,7 @@ def collect(results: Path) -> list[Claim]:
         claims.append(
             Claim(
                 "headtohead.py",
-                run["task"],
+                f"{run['task']} ({archive})" if archive else run["task"],
                 run["seed"],
                 run["estimate"],
                 run.get("estimate_error"),
