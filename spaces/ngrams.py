@@ -160,8 +160,9 @@ def build_model(params: dict[str, Any], data: Any) -> keras.Model:
     x_train = np.asarray(data.x_train)
     ids, size = tokens, words
     train_columns = [(x_train, words)]
-    if params["pairs"]:
-        known = frequent_pairs(x_train, words, params["pairs"])
+    # No pair recurs in the training split (texts of one word each): the words alone.
+    known = frequent_pairs(x_train, words, params["pairs"]) if params["pairs"] else np.zeros(0)
+    if len(known):
         # Pair i of ``known`` is id i + 1; any other key (and padding, 0) is id 0, no column.
         lookup = keras.layers.IntegerLookup(
             vocabulary=known, num_oov_indices=1, mask_token=None, output_mode="int"
@@ -172,8 +173,8 @@ def build_model(params: dict[str, Any], data: Any) -> keras.Model:
         ids = ops.concatenate([tokens, ops.where(pair_ids > 0, pair_ids + words - 1, none)], 1)
         size = none + 1
         train_keys = pair_keys(x_train, words, np)
-        at = np.minimum(np.searchsorted(known, train_keys), max(len(known) - 1, 0))
-        hit = (train_keys > 0) & (known[at] == train_keys) if len(known) else train_keys < 0
+        at = np.minimum(np.searchsorted(known, train_keys), len(known) - 1)
+        hit = (train_keys > 0) & (known[at] == train_keys)
         train_columns.append((np.where(hit, at + 1, 0), len(known) + 1))
     kinds = WEIGHTINGS[:3] if weighting == "all" else (weighting,)
     table = np.stack([block_weights(k, train_columns, data.y_train) for k in kinds], axis=1)

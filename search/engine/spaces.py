@@ -332,6 +332,17 @@ def within(dist: BaseDistribution, value: Any) -> bool:
 PLAIN = (str, int, float, bool, type(None))
 
 
+def _remedy(space: Space) -> str:
+    """What to do about an exception raised in a space's code: a user's own space is theirs
+    to fix; a shipped one that fails on some data is hpsearch's fault, not the user's."""
+    if space.origin.startswith(f"{SPACES_PACKAGE}."):
+        return (
+            "a fault of hpsearch's shipped space on this data: please report it with the "
+            "output of --debug, or choose another space"
+        )
+    return "fix the space's code"
+
+
 def call_suggest(space: Space, trial: Any) -> dict[str, Any]:
     """The space's ``suggest``; an exception in it is one SpaceError line naming the space."""
     try:
@@ -341,7 +352,7 @@ def call_suggest(space: Space, trial: Any) -> dict[str, Any]:
     except Exception as exc:
         raise SpaceError(
             f"space {space.name!r}: suggest() raised {type(exc).__name__}: "
-            f"{' '.join(str(exc).split())[:200]}; fix the space's code"
+            f"{' '.join(str(exc).split())[:200]}; {_remedy(space)}"
         ) from None
 
 
@@ -393,7 +404,7 @@ def check_build(space: Space, params: dict[str, Any], data: Any) -> None:
     except Exception as exc:
         raise SpaceError(
             f"space {space.name!r}: build_model() raised {type(exc).__name__}: "
-            f"{' '.join(str(exc).split())[:200]}; fix the space's code"
+            f"{' '.join(str(exc).split())[:200]}; {_remedy(space)}"
         ) from None
     if not isinstance(model, keras.Model):
         raise SpaceError(

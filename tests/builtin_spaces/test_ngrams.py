@@ -150,3 +150,21 @@ def test_weighted_pairs_model_saves_and_loads_in_stock_keras(tmp_path, weighting
     np.testing.assert_allclose(
         loaded.predict(train[:4], verbose=0), model.predict(train[:4], verbose=0), rtol=1e-6
     )
+
+
+def test_texts_of_one_word_have_no_pairs_and_train_on_words_alone() -> None:
+    """No pair recurs where every text is one word (a lexicon, labels of single terms): the
+    model is the words' block, whatever ``pairs`` asks for, and it trains."""
+    words, maxlen = 12, 4
+    train = np.zeros((40, maxlen), "int32")
+    train[:, -1] = np.arange(40) % (words - 1) + 1
+    labels = (np.arange(40) % 2).astype("float32")
+    data = SimpleNamespace(vocab_size=words, maxlen=maxlen, num_classes=2, x_train=train)
+    data.y_train = labels
+    for weighting in ngrams.WEIGHTINGS:
+        params = {**ngrams.BASELINE, "pairs": 100, "weighting": weighting}
+        model, dense = columns(params, data, train[:6])
+        alone, _ = columns({**params, "pairs": 0}, data, train[:6])
+        assert dense.shape[2] == words and model.count_params() == alone.count_params()
+        model.compile(loss="binary_crossentropy", optimizer="adam")
+        assert np.isfinite(model.fit(train, labels, epochs=1, verbose=0).history["loss"][-1])

@@ -219,3 +219,24 @@ def test_every_space_exports_a_script_that_builds_its_model(name: str) -> None:
     assert not any(
         s in text for s in ("import search", "from search", "import hpsearch", "from hpsearch")
     )
+
+
+def test_a_fault_in_a_shipped_space_is_ours_to_fix_a_fault_in_the_users_theirs() -> None:
+    """The one line tells a user whose code failed: their own space's, or hpsearch's."""
+    import dataclasses
+
+    from hpsearch.engine.spaces import check_build
+
+    shipped = load_space("ngrams")
+    assert shipped.origin == "hpsearch.builtin_spaces.ngrams"
+
+    def broken(params: dict, data: object) -> None:
+        raise ValueError("no columns")
+
+    data = SimpleNamespace(vocab_size=5, maxlen=3, num_classes=2, x_train=np.ones((4, 3)))
+    faulty = dataclasses.replace(shipped, build_model=broken)
+    with pytest.raises(SpaceError, match="fault of hpsearch's shipped space on this data"):
+        check_build(faulty, shipped.baseline, data)
+    theirs = dataclasses.replace(faulty, name="mine", origin="/home/u/spaces/mine.py")
+    with pytest.raises(SpaceError, match=r"ValueError: no columns; fix the space's code$"):
+        check_build(theirs, shipped.baseline, data)
