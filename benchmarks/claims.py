@@ -52,6 +52,10 @@ class Claim:
     error: float | None
     final: float | None
     same_model: float | None
+    validation_size: int | None = None
+    """Texts in the run's validation split and test data, where the run recorded them (else
+    read from its task's data folder, :func:`sizes`)."""
+    test_size: int | None = None
 
 
 def new_data(task: str, row: dict) -> float | None:
@@ -76,6 +80,8 @@ def collect(results: Path) -> list[Claim]:
                     run.get("estimate_error"),
                     new_data(run["label"], run),
                     None,
+                    run.get("validation_size"),
+                    run.get("test_size"),
                 )
             )
     # Archived series too (headtohead/ngrams-dense/: IMDB before ngrams ran over positions):
@@ -101,9 +107,9 @@ def collect(results: Path) -> list[Claim]:
     return claims
 
 
-def folder(task: str) -> str:
-    """The data folder a recorded run's label names (``imdb-ngrams`` -> ``imdb``)."""
-    return next(f for f in ("imdb-ratings", "imdb", "sst2", "trec") if task.startswith(f))
+def folder(task: str) -> str | None:
+    """The shared data folder a recorded run's label names (``imdb-ngrams`` -> ``imdb``)."""
+    return next((f for f in ("imdb-ratings", "imdb", "sst2", "trec") if task.startswith(f)), None)
 
 
 @functools.cache  # each data file is counted once, not once per recorded run
@@ -112,11 +118,19 @@ def rows(path: Path) -> int:
         return sum(1 for _ in csv.reader(f)) - 1
 
 
-def sizes(task: str) -> tuple[int, int]:
-    """(validation texts, new-data texts): every study here carves 20% of train.csv."""
-    where = DATA / folder(task)
-    new = UNSEEN if folder(task) == "imdb" else rows(where / "test.csv")
-    return round(0.2 * rows(where / "train.csv")), new
+def sizes(claim: Claim) -> tuple[int, int] | None:
+    """(validation texts, new-data texts): as the run recorded them, else from its shared data
+    folder (every study here carves 20% of train.csv); None where neither is known."""
+    if folder(claim.task) == "imdb":
+        where = DATA / "imdb"
+        return claim.validation_size or round(0.2 * rows(where / "train.csv")), UNSEEN
+    if claim.validation_size and claim.test_size:
+        return claim.validation_size, claim.test_size
+    name = folder(claim.task)
+    if name is None:
+        return None
+    where = DATA / name
+    return round(0.2 * rows(where / "train.csv")), rows(where / "test.csv")
 
 
 def coverage(claims: list[Claim], which: str) -> str:
@@ -125,10 +139,11 @@ def coverage(claims: list[Claim], which: str) -> str:
     n = 0
     for c in claims:
         new = getattr(c, which)
-        if new is None:
+        known = sizes(c)
+        if new is None or known is None:
             continue
         n += 1
-        validation, size = sizes(c.task)
+        validation, size = known
         runs = (c.error or 0.0) ** 2
         split = c.estimate * (1 - c.estimate) / validation
         test = new * (1 - new) / size

@@ -135,6 +135,11 @@ def one_run(
         raise SystemExit(f"readme_path.py: error: no test accuracy in {refit_log}")
     test = float(found[-1][1])
     re_eval = row.get("reevaluated") or {}
+    import optuna
+
+    from hpsearch.store.tags import StudyTags
+
+    sizes = StudyTags.of(optuna.load_study(study_name=name, storage=env_store[1])).dataset
     trials = sum(1 for _ in re.finditer(r"(?m)^trial ", log.read_text()))
     return {
         "label": label,
@@ -147,6 +152,8 @@ def one_run(
         "estimate_error": re_eval.get("standard_error"),
         "test_accuracy": test,
         "unseen_accuracy": unseen_accuracy(folder / "final.keras", study),
+        "validation_size": sizes.get("validation"),  # the error of an estimate (claims.py)
+        "test_size": sizes.get("test"),
         "search_seconds": round(search_s, 1),
         "total_seconds": round(total_s, 1),
         "trial_lines": trials,
