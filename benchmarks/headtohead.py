@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import fcntl
 import json
 import math
 import os
@@ -507,6 +508,14 @@ def one(task: str, contender: str, seed: int, budget: float, smoke: bool, out: P
     use_threads()
     quiet_tensorflow()
     folder = (Path(tempfile.mkdtemp()) if smoke else WORK) / f"{task}-{contender}-s{seed}"
+    # Two runs of one contender and seed would share (and delete) one work folder: KerasTuner's
+    # checkpoints vanished under a run when a second started. The lock is held until exit.
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    lock = (folder.parent / f"{folder.name}.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"headtohead.py: error: {folder.name} is running already") from None
     if folder.exists():
         import shutil
 
