@@ -121,16 +121,14 @@ def rows(path: Path) -> int:
 def sizes(claim: Claim) -> tuple[int, int] | None:
     """(validation texts, new-data texts): as the run recorded them, else from its shared data
     folder (every study here carves 20% of train.csv); None where neither is known."""
-    if folder(claim.task) == "imdb":
-        where = DATA / "imdb"
-        return claim.validation_size or round(0.2 * rows(where / "train.csv")), UNSEEN
+    name = folder(claim.task)
+    if name == "imdb":  # its new data is the unseen reviews, not test.csv
+        return claim.validation_size or round(0.2 * rows(DATA / name / "train.csv")), UNSEEN
     if claim.validation_size and claim.test_size:
         return claim.validation_size, claim.test_size
-    name = folder(claim.task)
     if name is None:
         return None
-    where = DATA / name
-    return round(0.2 * rows(where / "train.csv")), rows(where / "test.csv")
+    return round(0.2 * rows(DATA / name / "train.csv")), rows(DATA / name / "test.csv")
 
 
 def coverage(claims: list[Claim], which: str) -> str:

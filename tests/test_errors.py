@@ -190,6 +190,13 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         "nope.csv: no such data file",
     ),
     (
+        "a data path naming a folder",
+        BASE + '[dataset]\nkind = "csv"\npath = "runs"\n',
+        ["run", "s.toml"],
+        2,
+        "runs is a folder; allowed: a CSV file, e.g. ",
+    ),
+    (
         "an empty data file",
         BASE + '[dataset]\nkind = "csv"\npath = "empty.csv"\n',
         ["run", "s.toml"],

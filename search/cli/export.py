@@ -130,5 +130,6 @@ def export(
         out.print(
             f"  {config['metric']} {again['mean']:.4f}{sem} over {again['runs']} re-evaluation "
             f"runs (search run {config['value']:.4f}); --refit trains "
-            f"{config['refit_epochs']} epochs on training + validation data"
+            f"{config['refit_epochs']} epoch{'' if config['refit_epochs'] == 1 else 's'} on "
+            "training + validation data"
         )

@@ -22,7 +22,14 @@ from hpsearch.data.base import (
     cache_save,
 )
 from hpsearch.errors import DataError
-from hpsearch.portable.data import UNLABELLED, Reviews, read_csv, read_folder, vectorize_reviews
+from hpsearch.portable.data import (
+    UNLABELLED,
+    Reviews,
+    check_data_file,
+    read_csv,
+    read_folder,
+    vectorize_reviews,
+)
 
 
 def load_text(cfg: DatasetConfig, seed: int) -> Dataset:
@@ -97,8 +104,7 @@ def _source_files(cfg: DatasetConfig) -> list[Path]:
     if cfg.kind == "csv":
         paths = [Path(cfg.path)] + ([Path(cfg.test_path)] if cfg.test_path else [])
         for p in paths:
-            if not p.is_file():
-                raise DataError(f"{p}: no such data file")
+            check_data_file(p)
         return paths
     root = Path(cfg.path)
     if not root.is_dir():

@@ -41,6 +41,7 @@ import tensorflow as tf  # noqa: E402
 # checker read this template.
 from hpsearch.portable.data import (  # noqa: E402
     check_data_digest,
+    check_data_file,
     imdb_arrays,
     raw_text_model,
     read_csv,
@@ -105,11 +106,13 @@ def load_data(
     else:
         root = Path(data_path or d["path"])
         if d["kind"] == "csv":
+            check_data_file(root)  # before the digest: a folder would only "differ"
             check_data_digest(root, digests.get("train"), CONFIG["study"], accept)
             train = read_csv(root, d["text_column"], d["label_column"])
             test_file = test_path or d.get("test_path")
             columns = (d["text_column"], d["label_column"])
             if test_file:
+                check_data_file(Path(test_file))
                 check_data_digest(Path(test_file), digests.get("test"), CONFIG["study"], accept)
             test = read_csv(Path(test_file), *columns, train[2]) if test_file else None
         else:
@@ -157,7 +160,8 @@ def main(argv: list[str] | None = None) -> None:
     members = [pick_member(), *CONFIG["members"]]
     parser.add_argument(
         "--refit", action="store_true",
-        help=f"train on training + validation data for {CONFIG['refit_epochs']} epochs "
+        help=f"train on training + validation data for {CONFIG['refit_epochs']} "
+        f"epoch{'' if CONFIG['refit_epochs'] == 1 else 's'} "
         "(the chosen epoch count) and save that model: the final model"
         + (f" (the average of trials {', '.join(str(m['trial']) for m in members)}, "
            "each refit so)" if len(members) > 1 else ""),
@@ -209,7 +213,8 @@ def refit(member: dict[str, Any], data: SimpleNamespace) -> Any:
     seed_everything(member["trial_seed"])
     model = compile_model(build_model(params, data), params, CONFIG["training"]["monitor"])
     print(f"trial {member['trial']}: refit on {len(data.y_train)} reviews (training + "
-          f"validation) for {member['refit_epochs']} epochs")
+          f"validation) for {member['refit_epochs']} "
+          f"epoch{'' if member['refit_epochs'] == 1 else 's'}")
     model.fit(data.x_train, data.y_train, batch_size=params["batch_size"],
               epochs=member["refit_epochs"], callbacks=[PrintEpoch()], verbose=0)
     return model

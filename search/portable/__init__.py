@@ -32,6 +32,7 @@ def carried() -> list[Callable[..., Any]]:
     (imports Keras and TensorFlow)."""
     from hpsearch.portable.data import (
         check_data_digest,
+        check_data_file,
         check_split,
         class_labels,
         class_order,
@@ -80,6 +81,7 @@ def carried() -> list[Callable[..., Any]]:
         class_labels,
         check_split,
         separator_hint,
+        check_data_file,
         read_csv,
         read_folder,
         fit_vectorizer,

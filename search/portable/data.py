@@ -176,12 +176,19 @@ def separator_hint(columns: list[str]) -> str:
     return ""
 
 
+def check_data_file(path: Path) -> None:
+    """A data file that is missing, or is a folder, is one line naming it."""
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; allowed: a CSV file, e.g. {path / 'train.csv'}")
+    if not path.is_file():
+        raise DataError(f"{path}: no such data file")
+
+
 def read_csv(
     path: Path, text_column: str, label_column: str, classes: tuple[str, ...] | None = None
 ) -> Reviews:
     """Texts and labels from a CSV with a header row (labels: see ``class_labels``)."""
-    if not path.is_file():
-        raise DataError(f"{path}: no such data file")
+    check_data_file(path)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     try:
         # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") would glue itself to the first

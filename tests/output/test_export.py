@@ -404,6 +404,7 @@ def test_the_exported_script_keeps_the_one_line_promise(cli, study_file, tmp_pat
     cases = [
         (("--data", str(changed)), 2, f"{changed}: differs from the data study 'tiny' was created"),
         (("--data", str(tmp_path / "gone.csv")), 2, "gone.csv: no such data file"),
+        (("--data", str(tmp_path)), 2, "is a folder; allowed: a CSV file, e.g. "),
         (("--output", str(train / "m.keras")), 1, "Not a directory"),
     ]
     for args, status, message in cases:
