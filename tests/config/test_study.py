@@ -13,8 +13,13 @@ from hpsearch.errors import ConfigError
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "studies").glob("*.toml")), ids=lambda p: p.name)
-def test_shipped_study_files_load_and_round_trip(path: Path) -> None:
+@pytest.mark.parametrize(
+    "path",
+    sorted((REPO / "studies").glob("*.toml"))
+    + sorted((REPO / "benchmarks/studies").glob("*.toml")),
+    ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}/{p.name}",
+)
+def test_shipped_and_benchmark_study_files_load_and_round_trip(path: Path) -> None:
     cfg = load_study_file(path)
     again = StudyConfig.from_dict(cfg.to_dict(), source=str(path))
     assert again == cfg
