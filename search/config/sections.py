@@ -22,11 +22,14 @@ METRICS = ("val_loss", "val_accuracy", "loss", "accuracy", "val_macro_f1", "macr
 (see :class:`hpsearch.portable.training.MacroF1`)."""
 
 DATASET_KINDS = ("imdb", "csv", "directory", "synthetic")
+STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation", "none")
+"""Keras ``TextVectorization``'s own ``standardize`` modes ("none": its ``None``), so the
+exported model that takes raw text stays stock Keras."""
 # Keys that only make sense for some dataset kinds; the rest apply to all.
 KIND_KEYS = {
     "imdb": {"path"},
-    "csv": {"path", "test_path", "text_column", "label_column"},
-    "directory": {"path"},
+    "csv": {"path", "test_path", "text_column", "label_column", "standardize"},
+    "directory": {"path", "standardize"},
     "synthetic": {"samples", "test_samples"},
 }
 KIND_ONLY_KEYS = set().union(*KIND_KEYS.values())
@@ -53,6 +56,9 @@ class DatasetConfig:
     max_samples: int | None = None
     samples: int = 2000
     test_samples: int = 500
+    standardize: str = "lower_and_strip_punctuation"
+    """How texts become words (csv, directory): Keras' default drops punctuation; "lower" keeps
+    what stands apart as a word in pre-tokenized text ("wo n't", "Russia ?")."""
 
     def filled(self) -> DatasetConfig:
         """A copy with the tutorial's vocabulary size and length where none is set."""
@@ -79,6 +85,7 @@ class DatasetConfig:
             at_least(where, "dataset.max_samples", self.max_samples, 10)
         at_least(where, "dataset.samples", self.samples, 10)
         at_least(where, "dataset.test_samples", self.test_samples, 0)
+        one_of(where, "dataset.standardize", self.standardize, STANDARDIZE)
         if self.kind == "csv" and self.text_column == self.label_column:
             raise ConfigError(
                 f"{where}: dataset.label_column = {self.label_column!r} is also the text column; "

@@ -36,7 +36,7 @@ def load_text(cfg: DatasetConfig, seed: int) -> Dataset:
     """A ``csv`` or ``directory`` dataset, from the cache when the sources are unchanged."""
     assert cfg.path is not None
     files = _source_files(cfg)
-    key = cache_key({**asdict(cfg), "seed": seed, "v": 2}, files)
+    key = cache_key({**asdict(cfg), "seed": seed, "v": 3}, files)
     arrays = cache_load(key)
     if arrays is None:
         arrays = _build(cfg, seed)
@@ -64,9 +64,18 @@ def read_reviews(cfg: DatasetConfig) -> tuple[Reviews, Reviews | None]:
     return train, (read_folder(test_dir, train[2]) if test_dir.is_dir() else None)
 
 
-# TextVectorization's default standardization (lower_and_strip_punctuation), in plain Python:
-# the profile below needs word counts, not the vectorizer (and no TensorFlow).
+# TextVectorization's standardizations, in plain Python: the profile below needs word counts,
+# not the vectorizer (and no TensorFlow).
 _PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
+
+
+def words_of(text: str, standardize: str) -> list[str]:
+    """The words ``TextVectorization(standardize=...)`` splits ``text`` into."""
+    if standardize in ("lower_and_strip_punctuation", "lower"):
+        text = text.lower()
+    if standardize in ("lower_and_strip_punctuation", "strip_punctuation"):
+        text = _PUNCTUATION.sub("", text)
+    return text.split()
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,7 @@ def text_profile(cfg: DatasetConfig) -> TextProfile:
     lengths = []
     seen: Counter[str] = Counter()
     for text in texts:
-        words = _PUNCTUATION.sub("", text.lower()).split()
+        words = words_of(text, cfg.standardize)
         lengths.append(len(words))
         seen.update(set(words))
     median, p99 = np.percentile(lengths, [50, 99]) if lengths else (0, 0)
@@ -117,7 +126,9 @@ def _source_files(cfg: DatasetConfig) -> list[Path]:
 def _build(cfg: DatasetConfig, seed: int) -> dict[str, np.ndarray]:
     train, test = read_reviews(cfg)
     check_words(train[0], cfg)
-    return vectorize_reviews(train, test, *cfg.size(), cfg.validation_split, cfg.max_samples, seed)
+    return vectorize_reviews(
+        train, test, *cfg.size(), cfg.validation_split, cfg.max_samples, seed, cfg.standardize
+    )
 
 
 MIN_TEXTS_WITH_WORDS = 10

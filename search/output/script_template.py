@@ -120,7 +120,8 @@ def load_data(
             check_data_digest(root / "test", digests.get("test"), CONFIG["study"], accept)
             train = read_folder(root / "train")
             test = read_folder(root / "test", train[2]) if (root / "test").is_dir() else None
-        arrays = vectorize_reviews(train, test, d["num_words"], *common, d.get("max_samples"), seed)
+        arrays = vectorize_reviews(train, test, d["num_words"], *common, d.get("max_samples"), seed,
+                                   d.get("standardize", "lower_and_strip_punctuation"))
         vocab_size = len(arrays["vocabulary"])
     # The trial's own vocabulary size and length, cut from the arrays vectorized above.
     s = setting or CONFIG["setting"]
@@ -137,6 +138,7 @@ def load_data(
         vocab_size=vocab_size, maxlen=s["maxlen"],
         vocabulary=None if vocabulary is None else [str(w) for w in vocabulary],
         classes=classes, num_classes=len(classes),
+        standardize=d.get("standardize", "lower_and_strip_punctuation"),
     )
 
 
@@ -193,7 +195,8 @@ def main(argv: list[str] | None = None) -> None:
         print(confusion_table(tuple(data.classes), matrix.tolist()))
     model = stock(model)
     if data.vocabulary is not None:
-        model = raw_text_model(model, data.vocabulary, data.maxlen)
+        model = raw_text_model(model, data.vocabulary, data.maxlen,
+                               standardize=data.standardize)
     save(model, args.output, data.classes, CONFIG["trial"])
 
 
@@ -232,7 +235,8 @@ def refit_ensemble(members: list[dict[str, Any]], args: argparse.Namespace) -> N
         if data.x_test is not None:
             probabilities.append(model.predict(data.x_test, batch_size=256, verbose=0))
         member_model = raw_text_model(stock(model), data.vocabulary, data.maxlen,
-                                      name=f"trial_{member['trial']}")
+                                      name=f"trial_{member['trial']}",
+                                      standardize=data.standardize)
         outputs.append(member_model(text))
     if probabilities:
         show_estimate(len(members))

@@ -260,11 +260,22 @@ def read_folder(folder: Path, classes: tuple[str, ...] | None = None) -> Reviews
     return texts, np.asarray(labels, dtype="int32"), classes
 
 
-def fit_vectorizer(train_texts: list[str], num_words: int, maxlen: int):  # type: ignore[no-untyped-def]
-    """Fit TextVectorization on ``train_texts``; return (encode, vocabulary)."""
+def fit_vectorizer(  # type: ignore[no-untyped-def]
+    train_texts: list[str],
+    num_words: int,
+    maxlen: int,
+    standardize: str = "lower_and_strip_punctuation",
+):
+    """Fit TextVectorization on ``train_texts``; return (encode, vocabulary). ``standardize``
+    is TextVectorization's own ("none": None, the texts as written)."""
     import keras
 
-    layer = keras.layers.TextVectorization(max_tokens=num_words, output_mode="int", ragged=True)
+    layer = keras.layers.TextVectorization(
+        max_tokens=num_words,
+        output_mode="int",
+        ragged=True,
+        standardize=None if standardize == "none" else standardize,
+    )
     layer.adapt(np.asarray(train_texts, dtype=object), batch_size=512)
 
     def encode(texts: list[str]) -> np.ndarray:
@@ -284,16 +295,18 @@ def vectorize_reviews(
     validation_split: float,
     max_samples: int | None,
     seed: int,
+    standardize: str = "lower_and_strip_punctuation",
 ) -> dict[str, np.ndarray]:
     """Subsample, split (seeded, stratified), fit the vocabulary on the training part only,
-    and encode every split as front-padded integer sequences."""
+    and encode every split as front-padded integer sequences (words as ``standardize`` finds
+    them: see ``fit_vectorizer``)."""
     texts, labels, classes = train
     picked = subsample(labels, max_samples, seed)
     texts, labels = [texts[i] for i in picked], labels[picked]
     keep, val = stratified_split(labels, validation_split, seed)
     check_split(labels, keep, val, classes, validation_split)
     train_texts = [texts[i] for i in keep]
-    encode, vocabulary = fit_vectorizer(train_texts, num_words, maxlen)
+    encode, vocabulary = fit_vectorizer(train_texts, num_words, maxlen, standardize)
     arrays = {
         "x_train": encode(train_texts),
         "y_train": labels[keep],
@@ -308,7 +321,11 @@ def vectorize_reviews(
 
 
 def raw_text_model(
-    model: Any, vocabulary: list[str], maxlen: int, name: str = "text_classifier"
+    model: Any,
+    vocabulary: list[str],
+    maxlen: int,
+    name: str = "text_classifier",
+    standardize: str = "lower_and_strip_punctuation",
 ) -> Any:
     """Wrap a trained sequence model so it takes raw review strings.
 
@@ -319,7 +336,11 @@ def raw_text_model(
     import keras
     from keras import ops
 
-    vectorize = keras.layers.TextVectorization(output_mode="int", vocabulary=vocabulary[2:])
+    vectorize = keras.layers.TextVectorization(
+        output_mode="int",
+        vocabulary=vocabulary[2:],
+        standardize=None if standardize == "none" else standardize,
+    )
     text = keras.Input(shape=(), dtype="string", name="review")
     tokens = ops.cast(vectorize(text), "int32")
     lengths = ops.cast(ops.count_nonzero(tokens, axis=1), "int32")

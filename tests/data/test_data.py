@@ -367,3 +367,27 @@ def test_a_folder_review_that_is_not_utf8_is_one_line_as_a_csv_is(tmp_path: Path
     assert str(refused.value) == f"{tmp_path / 'train' / 'pos' / '9.txt'}: not UTF-8 text; " + (
         "allowed: UTF-8 .txt reviews"
     )
+
+
+@pytest.mark.parametrize(
+    "mode", ["lower_and_strip_punctuation", "lower", "strip_punctuation", "none"]
+)
+def test_standardize_finds_the_words_textvectorization_finds(mode: str) -> None:
+    """The profile's plain-Python words (the ranges follow them) are the vectorizer's, for each
+    of TextVectorization's modes; on pre-tokenized questions "lower" keeps "?" as a word and
+    "none" keeps capitals."""
+    from hpsearch.data.text import words_of
+
+    trec = REPO.parent / "shared" / "data" / "trec" / "train.csv"
+    cfg = DatasetConfig(
+        kind="csv", path=str(trec), num_words=50000, maxlen=40, max_samples=300, standardize=mode
+    )
+    data = load_dataset(cfg, seed=0)
+    assert data.vocabulary is not None
+    with trec.open(newline="", encoding="utf-8") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]
+    found = set(data.vocabulary[2:])
+    every = {w for t in texts for w in words_of(t, mode)}
+    assert found and found <= every  # the training split's words, each as the profile sees it
+    assert ("?" in found) == (mode in ("lower", "none"))
+    assert ("What" in found) == (mode in ("strip_punctuation", "none"))

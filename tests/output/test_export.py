@@ -119,6 +119,41 @@ def test_exported_script_reproduces_the_trial_and_saves_a_text_model(
     assert config["params"]["optimizer"] in ("adam", "rmsprop", "nadam", "sgd")
 
 
+@pytest.mark.slow
+def test_the_saved_text_model_splits_words_as_the_study_did(
+    cli, study_file, tmp_path: Path
+) -> None:
+    """A study that keeps case and punctuation (``standardize = "none"``) saves a raw-text
+    model that finds the same words: it scores the raw test questions as the script did."""
+    import csv
+
+    import keras
+
+    trec = imdb_csv("train.csv").parent.parent / "trec"
+    text = STUDY.format(
+        name='"cased"',
+        train=json.dumps(str(trec / "train.csv")),
+        test=json.dumps(str(trec / "test.csv")),
+    ).replace("maxlen = 40\n", 'maxlen = 40\nstandardize = "none"\n')
+    assert cli("run", str(study_file(text))).code == 0
+    assert cli("export", "cased", "--trial", "1", "-o", "t.py").code == 0
+    done = run_script(tmp_path / "t.py", "--output", "q.keras", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = re.search(r"^test: .*\baccuracy=([\d.]+)", done.stdout, re.M)
+    assert printed is not None, done.stdout
+    model = keras.models.load_model(tmp_path / "q.keras")
+    vectorizer = next(x for x in model.layers if isinstance(x, keras.layers.TextVectorization))
+    assert vectorizer.get_config()["standardize"] is None
+    assert "What" in vectorizer.get_vocabulary() and "?" in vectorizer.get_vocabulary()
+    with (trec / "test.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    questions = np.array([row["text"] for row in rows], dtype=object)
+    names = json.loads((tmp_path / "q.keras.classes.json").read_text())["classes"]
+    labels = np.array([names.index(row["label"]) for row in rows])
+    predicted = model.predict(questions, batch_size=256, verbose=0).argmax(axis=1)
+    assert abs(float((predicted == labels).mean()) - float(printed.group(1))) <= 0.002
+
+
 HOSTILE_SPACE = '''
 """A space whose categorical values are hostile strings."""
 from __future__ import annotations
