@@ -197,6 +197,13 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         "runs is a folder; allowed: a CSV file, e.g. ",
     ),
     (
+        "a folder dataset's path naming a file",
+        BASE + '[dataset]\nkind = "directory"\npath = "s.toml"\n',
+        ["run", "s.toml"],
+        2,
+        "s.toml is a file; allowed: a folder with one subfolder per class under train/",
+    ),
+    (
         "an empty data file",
         BASE + '[dataset]\nkind = "csv"\npath = "empty.csv"\n',
         ["run", "s.toml"],

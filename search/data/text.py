@@ -26,6 +26,7 @@ from hpsearch.portable.data import (
     UNLABELLED,
     Reviews,
     check_data_file,
+    check_data_folder,
     read_csv,
     read_folder,
     vectorize_reviews,
@@ -116,6 +117,7 @@ def _source_files(cfg: DatasetConfig) -> list[Path]:
             check_data_file(p)
         return paths
     root = Path(cfg.path)
+    check_data_folder(root)
     if not root.is_dir():
         raise DataError(
             f"{root}: no such folder; allowed: an aclImdb folder (train/pos, train/neg)"

@@ -33,6 +33,7 @@ def carried() -> list[Callable[..., Any]]:
     from hpsearch.portable.data import (
         check_data_digest,
         check_data_file,
+        check_data_folder,
         check_split,
         class_labels,
         class_order,
@@ -82,6 +83,7 @@ def carried() -> list[Callable[..., Any]]:
         check_split,
         separator_hint,
         check_data_file,
+        check_data_folder,
         read_csv,
         read_folder,
         fit_vectorizer,

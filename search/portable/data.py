@@ -184,6 +184,15 @@ def check_data_file(path: Path) -> None:
         raise DataError(f"{path}: no such data file")
 
 
+def check_data_folder(path: Path) -> None:
+    """A folder dataset's path that is a file is one line saying so (not "missing")."""
+    if path.is_file():
+        raise DataError(
+            f"{path} is a file; allowed: a folder with one subfolder per class under train/ "
+            '(a CSV file: dataset.kind = "csv")'
+        )
+
+
 def read_csv(
     path: Path, text_column: str, label_column: str, classes: tuple[str, ...] | None = None
 ) -> Reviews:
@@ -223,6 +232,7 @@ def read_folder(folder: Path, classes: tuple[str, ...] | None = None) -> Reviews
     """Texts from ``<class>/*.txt``: one subfolder per class, named by the class (aclImdb's
     ``neg``/``pos``; its unlabelled ``unsup`` is skipped). Class order: see ``class_order``.
     With ``classes`` (a test folder), a subfolder outside them is one DataError line."""
+    check_data_folder(folder.parent)
     if not folder.is_dir():
         csvs = sorted(p.name for p in folder.parent.glob("*.csv")) if folder.parent.is_dir() else []
         hint = (
