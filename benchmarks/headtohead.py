@@ -22,6 +22,8 @@ the binary IMDB sample also the 2,147 reviews of ``benchmarks/unseen.py``):
 
     python benchmarks/headtohead.py --task imdb --seeds 1 2 3   # resumes from recorded runs
     python benchmarks/headtohead.py --report                    # table + anytime plot
+    python benchmarks/headtohead.py --repeat --task sst2 --contender optuna --seeds 1
+                                   # a recorded row again, for its recorded number of trials
     python benchmarks/headtohead.py --smoke                     # minutes: the harness works
 
 The two tasks can run side by side, one core each, every contender on the same one core
@@ -52,6 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -136,14 +139,25 @@ def sh(cmd: list[str], cwd: Path, log: Path) -> str:
     return done.stdout
 
 
-def smoke_budget(text: str) -> str:
-    """A study file's text with a seconds-scale budget (its own [budget] replaced)."""
+def with_budget(text: str, **budget: float | int) -> str:
+    """A study file's text with its ``[budget]`` table's keys set to ``budget`` (others kept)."""
+    kept = tomllib.loads(text).get("budget", {}) | budget
     text = re.sub(r"(?ms)^\[budget\].*?(?=^\[|\Z)", "", text)
-    return text + "\n[budget]\nn_trials = 3\ntimeout = 20\nmax_epochs = 2\n"
+    return text + "\n[budget]\n" + "".join(f"{k} = {v!r}\n" for k, v in kept.items())
+
+
+def smoke_budget(text: str) -> str:
+    """A study file's text with a seconds-scale budget."""
+    return with_budget(text, n_trials=3, timeout=20, max_epochs=2)
 
 
 def run_hpsearch(
-    task: str, seed: int, folder: Path, smoke: bool, variant: str | None = None
+    task: str,
+    seed: int,
+    folder: Path,
+    smoke: bool,
+    variant: str | None = None,
+    trials: int | None = None,
 ) -> dict[str, Any]:
     import optuna
     from readme_path import study_copy
@@ -157,6 +171,8 @@ def run_hpsearch(
         label = f"hpsearch, {description}"
     if smoke:
         study.write_text(smoke_budget(study.read_text()))
+    if trials is not None:  # a repeat: the recorded run's trials, whatever the clock says
+        study.write_text(with_budget(study.read_text(), n_trials=trials, timeout=86400))
     store = ["--storage", f"sqlite:///{folder / 'store.db'}"]
     hp, log = str(BIN / "hpsearch"), folder / "log.txt"
     started = time.time()
@@ -306,7 +322,13 @@ def refit(
 
 
 def run_keras_tuner(
-    task: str, seed: int, folder: Path, budget: float, which: str, smoke: bool
+    task: str,
+    seed: int,
+    folder: Path,
+    budget: float,
+    which: str,
+    smoke: bool,
+    trials: int | None = None,
 ) -> dict[str, Any]:
     import keras
     import keras_tuner
@@ -332,14 +354,20 @@ def run_keras_tuner(
         tuner = keras_tuner.BayesianOptimization(hypermodel, max_trials=100_000, **common)
     curve: list[tuple[float, float]] = []
 
+    def completed() -> int:
+        return sum(1 for t in tuner.oracle.trials.values() if t.status == "COMPLETED")
+
     class Clock(keras.callbacks.Callback):
-        """No new trial once the budget is spent (Optuna's ``timeout`` does the same); each
-        finished trial's best validation accuracy onto the anytime curve."""
+        """No new trial once the budget is spent (Optuna's ``timeout`` does the same), or in a
+        repeat once the recorded run's trials are complete; each finished trial's best
+        validation accuracy onto the anytime curve."""
 
         best = 0.0
 
         def on_train_begin(self, logs: Any = None) -> None:
-            if time.time() - started > budget:
+            if trials is None and time.time() - started > budget:
+                raise BudgetSpent
+            if trials is not None and completed() >= trials:
                 raise BudgetSpent
             Clock.best = 0.0
 
@@ -376,10 +404,9 @@ def run_keras_tuner(
     rows[f"{label}: best hyperparameters refit"] = refit(
         task, space, cfg, data, params, epochs, seed, folder / "refit.keras"
     )
-    trials = sum(1 for t in tuner.oracle.trials.values() if t.status == "COMPLETED")
     return {
         "budget_seconds": round(searched, 1),
-        "trials": trials,
+        "trials": completed(),
         "curve": curve,
         "rows": rows,
         "params": params,
@@ -411,7 +438,9 @@ def fit_stopped(model: Any, at: Any, params: dict, cfg: Any, *more: Any) -> list
     )
 
 
-def run_optuna(task: str, seed: int, folder: Path, budget: float, smoke: bool) -> dict[str, Any]:
+def run_optuna(
+    task: str, seed: int, folder: Path, budget: float, smoke: bool, trials: int | None = None
+) -> dict[str, Any]:
     import numpy as np
     import optuna
     from optuna_integration import KerasPruningCallback
@@ -438,7 +467,10 @@ def run_optuna(task: str, seed: int, folder: Path, budget: float, smoke: bool) -
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.MedianPruner(),
     )
-    study.optimize(objective, timeout=max(budget - (time.time() - started), 1.0))
+    if trials is not None:  # a repeat: the recorded run's trials
+        study.optimize(objective, n_trials=trials)
+    else:
+        study.optimize(objective, timeout=max(budget - (time.time() - started), 1.0))
     searched = time.time() - started
     curve = curve_of(study.trials, started)
     best = study.best_trial
@@ -500,14 +532,24 @@ def result_path(task: str, contender: str, seed: int) -> Path:
     return OUT / f"{task}-{contender}-s{seed}.json"
 
 
-def one(task: str, contender: str, seed: int, budget: float, smoke: bool, out: Path) -> None:
-    """Run one contender for one seed (in this process) and write its result."""
+def one(
+    task: str,
+    contender: str,
+    seed: int,
+    budget: float,
+    smoke: bool,
+    out: Path,
+    trials: int | None = None,
+) -> None:
+    """Run one contender for one seed (in this process) and write its result; with ``trials``,
+    a repeat: the search runs that many trials instead of for ``budget`` seconds."""
     from hpsearch.engine.quiet import quiet_tensorflow
     from hpsearch.engine.threads import cores, use_threads
 
     use_threads()
     quiet_tensorflow()
-    folder = (Path(tempfile.mkdtemp()) if smoke else WORK) / f"{task}-{contender}-s{seed}"
+    work = Path(tempfile.mkdtemp()) if smoke else WORK / ("repeat" if trials else "")
+    folder = work / f"{task}-{contender}-s{seed}"
     # Two runs of one contender and seed would share (and delete) one work folder: KerasTuner's
     # checkpoints vanished under a run when a second started. The lock is held until exit.
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -524,11 +566,11 @@ def one(task: str, contender: str, seed: int, budget: float, smoke: bool, out: P
     began = time.time()
     if contender == "hpsearch" or contender in VARIANTS:
         variant = contender if contender in VARIANTS else None
-        result = run_hpsearch(task, seed, folder, smoke, variant)
+        result = run_hpsearch(task, seed, folder, smoke, variant, trials)
     elif contender.startswith("kt-"):
-        result = run_keras_tuner(task, seed, folder, budget, contender, smoke)
+        result = run_keras_tuner(task, seed, folder, budget, contender, smoke, trials)
     elif contender == "optuna":
-        result = run_optuna(task, seed, folder, budget, smoke)
+        result = run_optuna(task, seed, folder, budget, smoke, trials)
     elif contender == "tutorial":
         row = "the tutorial's settings (LSTM(100), 5,000 words, 500 tokens), EarlyStopping"
         result = run_baseline(task, seed, folder, smoke, "lstm_dropout", row)
@@ -550,9 +592,38 @@ def one(task: str, contender: str, seed: int, budget: float, smoke: bool, out: P
     out.write_text(json.dumps(result, indent=1, default=str) + "\n")
 
 
+def run_one(
+    task: str, contender: str, seed: int, budget: float, out: Path, smoke: bool, *more: str
+) -> None:
+    """``one`` in a process of its own (TensorFlow's state and memory go with it)."""
+    spent = f"{more[-1]} trials, as recorded" if "--trials" in more else f"budget {budget:.0f} s"
+    print(f"{task} seed {seed}: {contender} ({spent})", flush=True)
+    subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--one",
+            contender,
+            "--task",
+            task,
+            "--seed",
+            str(seed),
+            "--budget",
+            str(budget),
+            "--out",
+            str(out),
+            *(["--smoke"] if smoke else []),
+            *more,
+        ],
+        check=True,
+    )
+
+
 def series(
     tasks: list[str], seeds: list[int], contenders: list[str], force: bool, smoke: bool
-) -> None:
+) -> dict[tuple[str, str, int], Path]:
+    """Every contender of every task and seed not yet recorded; returns where each result is."""
+    written: dict[tuple[str, str, int], Path] = {}
     for seed in seeds:  # seed by seed across the tasks, so a partial series covers both
         for task in tasks:
             for contender in ["hpsearch", *[c for c in contenders if c != "hpsearch"]]:
@@ -573,26 +644,40 @@ def series(
                         else 0.0
                     )
                 )
-                print(f"{task} seed {seed}: {contender} (budget {budget:.0f} s)", flush=True)
-                subprocess.run(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--one",
-                        contender,
-                        "--task",
-                        task,
-                        "--seed",
-                        str(seed),
-                        "--budget",
-                        str(budget),
-                        "--out",
-                        str(out),
-                        *(["--smoke"] if smoke else []),
-                    ],
-                    check=True,
-                )
+                run_one(task, contender, seed, budget, out, smoke)
                 print(json.dumps(json.loads(out.read_text())["rows"], indent=1), flush=True)
+                written[task, contender, seed] = out
+    return written
+
+
+def repeat(task: str, contender: str, seed: int, recorded: Path, smoke: bool) -> bool:
+    """Run a recorded contender and seed again for the trials it ran (the budget is wall-clock,
+    so a rerun for the same seconds runs as many trials as the machine allows, and differs as
+    far as they do) and set each final row beside the recorded one; True when all are equal."""
+    from hpsearch.engine.threads import cores
+
+    was = json.loads(recorded.read_text())
+    had = re.search(r"(\d+) of \d+ cores", str(was.get("machine", "")))
+    if had and int(had[1]) != cores():
+        print(
+            f"note: recorded with {had[1]} core(s), this run has {cores()}: pin it to as many "
+            f"(taskset -c 0 for one); TensorFlow may split its sums differently",
+            flush=True,
+        )
+    out = Path(tempfile.mkdtemp()) / recorded.name
+    trials = ["--trials", str(was["trials"])]
+    run_one(task, contender, seed, float(was.get("budget_given") or 0.0), out, smoke, *trials)
+    now = json.loads(out.read_text())
+    same = now["trials"] == was["trials"]
+    print(f"{task} seed {seed}, {contender}: {now['trials']} trials, recorded {was['trials']}")
+    for row, then in was["rows"].items():
+        again = now["rows"].get(row, {})
+        for key in ("test_accuracy", "unseen_accuracy"):
+            a, b = then.get(key), again.get(key)
+            same = same and a == b
+            print(f"  {row}: {key} {b} (recorded {a}){'' if a == b else '  DIFFERS'}")
+    print("reproduced: every row equal" if same else "not reproduced: see DIFFERS above")
+    return same
 
 
 # ---------------------------------------------------------------------------------------------
@@ -717,28 +802,50 @@ def main() -> None:
     parser.add_argument(
         "--refinal", action="store_true", help="hpsearch's final rows again from its stores"
     )
+    parser.add_argument(
+        "--repeat",
+        action="store_true",
+        help="run recorded contenders and seeds again for their recorded trials; compare rows",
+    )
     parser.add_argument("--smoke", action="store_true", help="seconds-scale: the harness works")
     parser.add_argument("--one", choices=ALL, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--budget", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--trials", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        one(args.task[0], args.one, args.seed, args.budget, args.smoke, args.out)
+        one(args.task[0], args.one, args.seed, args.budget, args.smoke, args.out, args.trials)
     elif args.report:
         print(report())
     elif args.refinal:
         for task in args.task or list(TASKS):
             for seed in args.seeds:
                 refinal(task, seed)
+    elif args.repeat and not args.smoke:
+        if not args.task or not args.contender:
+            parser.error("--repeat needs --task and --contender (and --seeds)")
+        equal = [
+            repeat(task, contender, seed, result_path(task, contender, seed), smoke=False)
+            for task in args.task
+            for contender in args.contender
+            for seed in args.seeds
+        ]
+        sys.exit(0 if all(equal) else 1)
     else:
-        series(
+        written = series(
             args.task or ["sst2"] if args.smoke else args.task or list(TASKS),
             [1] if args.smoke else args.seeds,
             args.contender or list(CONTENDERS),
             args.force,
             args.smoke,
         )
+        if args.smoke:  # a repeat gives a run's rows again: hpsearch's, and KerasTuner's
+            for (task, contender, seed), out in written.items():  # stopped by trial count
+                if contender in ("hpsearch", "kt-hyperband") and not repeat(
+                    task, contender, seed, out, smoke=True
+                ):
+                    raise SystemExit(f"headtohead.py: error: {contender} did not repeat")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from hpsearch.cli.shared import (
     storage_option,
 )
 from hpsearch.output.tables import fmt, short
+from hpsearch.portable.data import counted
 
 
 @click.command()
@@ -130,6 +131,6 @@ def export(
         out.print(
             f"  {config['metric']} {again['mean']:.4f}{sem} over {again['runs']} re-evaluation "
             f"runs (search run {config['value']:.4f}); --refit trains "
-            f"{config['refit_epochs']} epoch{'' if config['refit_epochs'] == 1 else 's'} on "
+            f"{counted(config['refit_epochs'], 'epoch')} on "
             "training + validation data"
         )

@@ -16,15 +16,13 @@ from typing import Any
 
 from hpsearch.config.validate import at_least, between, one_of
 from hpsearch.errors import ConfigError
+from hpsearch.portable.data import DEFAULT_STANDARDIZE, STANDARDIZE
 
 METRICS = ("val_loss", "val_accuracy", "loss", "accuracy", "val_macro_f1", "macro_f1")
 """What a trial's ``fit`` logs: loss and accuracy always, macro F1 when the objective is it
 (see :class:`hpsearch.portable.training.MacroF1`)."""
 
 DATASET_KINDS = ("imdb", "csv", "directory", "synthetic")
-STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation", "none")
-"""Keras ``TextVectorization``'s own ``standardize`` modes ("none": its ``None``), so the
-exported model that takes raw text stays stock Keras."""
 # Keys that only make sense for some dataset kinds; the rest apply to all.
 KIND_KEYS = {
     "imdb": {"path"},
@@ -56,7 +54,7 @@ class DatasetConfig:
     max_samples: int | None = None
     samples: int = 2000
     test_samples: int = 500
-    standardize: str = "lower_and_strip_punctuation"
+    standardize: str = DEFAULT_STANDARDIZE
     """How texts become words (csv, directory): Keras' default drops punctuation; "lower" keeps
     what stands apart as a word in pre-tokenized text ("wo n't", "Russia ?")."""
 

@@ -40,8 +40,10 @@ import tensorflow as tf  # noqa: E402
 # then the space's build_model) in place of these lines, which only let linters and the type
 # checker read this template.
 from hpsearch.portable.data import (  # noqa: E402
+    DEFAULT_STANDARDIZE,
     check_data_digest,
     check_data_file,
+    counted,
     imdb_arrays,
     raw_text_model,
     read_csv,
@@ -121,7 +123,7 @@ def load_data(
             train = read_folder(root / "train")
             test = read_folder(root / "test", train[2]) if (root / "test").is_dir() else None
         arrays = vectorize_reviews(train, test, d["num_words"], *common, d.get("max_samples"), seed,
-                                   d.get("standardize", "lower_and_strip_punctuation"))
+                                   d.get("standardize", DEFAULT_STANDARDIZE))
         vocab_size = len(arrays["vocabulary"])
     # The trial's own vocabulary size and length, cut from the arrays vectorized above.
     s = setting or CONFIG["setting"]
@@ -138,7 +140,7 @@ def load_data(
         vocab_size=vocab_size, maxlen=s["maxlen"],
         vocabulary=None if vocabulary is None else [str(w) for w in vocabulary],
         classes=classes, num_classes=len(classes),
-        standardize=d.get("standardize", "lower_and_strip_punctuation"),
+        standardize=d.get("standardize", DEFAULT_STANDARDIZE),
     )
 
 
@@ -162,8 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     members = [pick_member(), *CONFIG["members"]]
     parser.add_argument(
         "--refit", action="store_true",
-        help=f"train on training + validation data for {CONFIG['refit_epochs']} "
-        f"epoch{'' if CONFIG['refit_epochs'] == 1 else 's'} "
+        help=f"train on training + validation data for {counted(CONFIG['refit_epochs'], 'epoch')} "
         "(the chosen epoch count) and save that model: the final model"
         + (f" (the average of trials {', '.join(str(m['trial']) for m in members)}, "
            "each refit so)" if len(members) > 1 else ""),
@@ -216,8 +217,7 @@ def refit(member: dict[str, Any], data: SimpleNamespace) -> Any:
     seed_everything(member["trial_seed"])
     model = compile_model(build_model(params, data), params, CONFIG["training"]["monitor"])
     print(f"trial {member['trial']}: refit on {len(data.y_train)} reviews (training + "
-          f"validation) for {member['refit_epochs']} "
-          f"epoch{'' if member['refit_epochs'] == 1 else 's'}")
+          f"validation) for {counted(member['refit_epochs'], 'epoch')}")
     model.fit(data.x_train, data.y_train, batch_size=params["batch_size"],
               epochs=member["refit_epochs"], callbacks=[PrintEpoch()], verbose=0)
     return model

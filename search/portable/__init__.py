@@ -17,12 +17,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hpsearch.portable.data import _SENTIMENT_TOKENS, BINARY_ALIASES, UNLABELLED
+from hpsearch.portable.data import (
+    _SENTIMENT_TOKENS,
+    BINARY_ALIASES,
+    DEFAULT_STANDARDIZE,
+    UNLABELLED,
+)
 
 CONSTANTS = {
     "_SENTIMENT_TOKENS": _SENTIMENT_TOKENS,
     "BINARY_ALIASES": BINARY_ALIASES,
     "UNLABELLED": UNLABELLED,
+    "DEFAULT_STANDARDIZE": DEFAULT_STANDARDIZE,
 }
 """The module constants the carried code reads, written into the script as literals."""
 
@@ -37,10 +43,12 @@ def carried() -> list[Callable[..., Any]]:
         check_split,
         class_labels,
         class_order,
+        counted,
         data_digest,
         fit_vectorizer,
         generate,
         imdb_arrays,
+        keras_standardize,
         listed,
         number_of,
         raw_text_model,
@@ -78,10 +86,12 @@ def carried() -> list[Callable[..., Any]]:
         number_of,
         class_order,
         shown,
+        counted,
         listed,
         class_labels,
         check_split,
         separator_hint,
+        keras_standardize,
         check_data_file,
         check_data_folder,
         read_csv,

@@ -16,6 +16,17 @@ import numpy as np
 
 from hpsearch.errors import DataError
 
+STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation", "none")
+"""How texts become words: TextVectorization's own ``standardize`` modes, "none" for None (the
+texts as written, split on whitespace). The first is Keras's default and hpsearch's."""
+DEFAULT_STANDARDIZE = STANDARDIZE[0]
+
+
+def keras_standardize(mode: str) -> str | None:
+    """TextVectorization's ``standardize`` argument for a mode of ``STANDARDIZE``."""
+    return None if mode == "none" else mode
+
+
 _SENTIMENT_TOKENS = 20  # ids 3..22 lean negative, 23..42 lean positive
 BINARY_ALIASES = {"0": 0, "1": 1, "neg": 0, "pos": 1, "negative": 0, "positive": 1}
 """Two-class labels accepted in any case; they keep ids 0/1 whatever their sort order."""
@@ -94,6 +105,11 @@ def shown(value: str, limit: int = 40) -> str:
     """A value for a one-line message: its repr, cut to ``limit`` characters."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: "1 epoch", "3 epochs"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def listed(classes: tuple[str, ...], limit: int = 10) -> str:
@@ -274,7 +290,7 @@ def fit_vectorizer(  # type: ignore[no-untyped-def]
     train_texts: list[str],
     num_words: int,
     maxlen: int,
-    standardize: str = "lower_and_strip_punctuation",
+    standardize: str = DEFAULT_STANDARDIZE,
 ):
     """Fit TextVectorization on ``train_texts``; return (encode, vocabulary). ``standardize``
     is TextVectorization's own ("none": None, the texts as written)."""
@@ -284,7 +300,7 @@ def fit_vectorizer(  # type: ignore[no-untyped-def]
         max_tokens=num_words,
         output_mode="int",
         ragged=True,
-        standardize=None if standardize == "none" else standardize,
+        standardize=keras_standardize(standardize),
     )
     layer.adapt(np.asarray(train_texts, dtype=object), batch_size=512)
 
@@ -305,7 +321,7 @@ def vectorize_reviews(
     validation_split: float,
     max_samples: int | None,
     seed: int,
-    standardize: str = "lower_and_strip_punctuation",
+    standardize: str = DEFAULT_STANDARDIZE,
 ) -> dict[str, np.ndarray]:
     """Subsample, split (seeded, stratified), fit the vocabulary on the training part only,
     and encode every split as front-padded integer sequences (words as ``standardize`` finds
@@ -335,7 +351,7 @@ def raw_text_model(
     vocabulary: list[str],
     maxlen: int,
     name: str = "text_classifier",
-    standardize: str = "lower_and_strip_punctuation",
+    standardize: str = DEFAULT_STANDARDIZE,
 ) -> Any:
     """Wrap a trained sequence model so it takes raw review strings.
 
@@ -349,7 +365,7 @@ def raw_text_model(
     vectorize = keras.layers.TextVectorization(
         output_mode="int",
         vocabulary=vocabulary[2:],
-        standardize=None if standardize == "none" else standardize,
+        standardize=keras_standardize(standardize),
     )
     text = keras.Input(shape=(), dtype="string", name="review")
     tokens = ops.cast(vectorize(text), "int32")
