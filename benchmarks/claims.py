@@ -37,8 +37,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 UNSEEN = 2147
 """The binary IMDB sample's unseen reviews (``benchmarks/unseen.py``)."""
-README_ROW = "hpsearch: README path (export --ensemble 3, --refit)"
-NO_REFIT_ROW = "hpsearch: the pick, trained on the training split (no refit)"
+README_ROW = ": README path (export --ensemble 3, --refit)"
+NO_REFIT_ROW = ": the pick, trained on the training split (no refit)"
+"""How hpsearch's rows end; they begin with the contender (``hpsearch``, or a variant's label)."""
 
 
 @dataclass(frozen=True)
@@ -86,21 +87,24 @@ def collect(results: Path) -> list[Claim]:
             )
     # Archived series too (headtohead/ngrams-dense/: IMDB before ngrams ran over positions):
     # each is a run whose estimate met new data.
-    for path in sorted((results / "headtohead").rglob("*-hpsearch-s*.json")):
+    # hpsearch's variants (an earlier default, candidates) print the same estimate.
+    for path in sorted((results / "headtohead").rglob("*-hpsearch*-s*.json")):
         run = json.loads(path.read_text())
         archive = path.parent.name if path.parent.name != "headtohead" else ""
-        rows = run["rows"]
-        if run.get("estimate") is None or README_ROW not in rows:
+        readme = next((r for k, r in run["rows"].items() if k.endswith(README_ROW)), None)
+        if run.get("estimate") is None or readme is None:
             continue
-        same = rows.get(NO_REFIT_ROW, {})
+        same = next((r for k, r in run["rows"].items() if k.endswith(NO_REFIT_ROW)), {})
+        variant = run["contender"].removeprefix("hpsearch").lstrip("-")
         claims.append(
             Claim(
                 "headtohead.py",
-                f"{run['task']} ({archive})" if archive else run["task"],
+                f"{run['task']}{f', {variant}' if variant else ''}"
+                + (f" ({archive})" if archive else ""),
                 run["seed"],
                 run["estimate"],
                 run.get("estimate_error"),
-                new_data(run["task"], rows[README_ROW]),
+                new_data(run["task"], readme),
                 new_data(run["task"], same) if not same.get("error") else None,
             )
         )

@@ -27,6 +27,19 @@ def test_sampler_options_pass_through() -> None:
     assert sampler._n_startup_trials == 3  # type: ignore[attr-defined]
 
 
+def test_tpe_is_multivariate_and_grouped_unless_the_table_says_otherwise() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the defaults we chose raise no experimental notice
+        default = make_sampler(StrategyConfig("tpe"), 0, "f.toml")
+    assert default._multivariate and default._group  # type: ignore[attr-defined]
+    off = make_sampler(StrategyConfig("tpe", {"multivariate": False}), 0, "f.toml")
+    assert not off._multivariate and not off._group  # type: ignore[attr-defined]
+    ungrouped = make_sampler(StrategyConfig("tpe", {"group": False}), 0, "f.toml")
+    assert ungrouped._multivariate and not ungrouped._group  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("kind", "cfg", "expected"),
     [
