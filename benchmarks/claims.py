@@ -91,10 +91,12 @@ def collect(results: Path) -> list[Claim]:
     for path in sorted((results / "headtohead").rglob("*-hpsearch*-s*.json")):
         run = json.loads(path.read_text())
         archive = path.parent.name if path.parent.name != "headtohead" else ""
-        readme = next((r for k, r in run["rows"].items() if k.endswith(README_ROW)), None)
-        if run.get("estimate") is None or readme is None:
+        final: dict | None = next(
+            (r for k, r in run["rows"].items() if k.endswith(README_ROW)), None
+        )
+        if run.get("estimate") is None or final is None:
             continue
-        same = next((r for k, r in run["rows"].items() if k.endswith(NO_REFIT_ROW)), {})
+        same: dict = next((r for k, r in run["rows"].items() if k.endswith(NO_REFIT_ROW)), {})
         variant = run["contender"].removeprefix("hpsearch").lstrip("-")
         claims.append(
             Claim(
@@ -104,7 +106,7 @@ def collect(results: Path) -> list[Claim]:
                 run["seed"],
                 run["estimate"],
                 run.get("estimate_error"),
-                new_data(run["task"], readme),
+                new_data(run["task"], final),
                 new_data(run["task"], same) if not same.get("error") else None,
             )
         )
