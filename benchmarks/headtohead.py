@@ -530,6 +530,26 @@ def run_baseline(
 # The series: one process per contender and seed, results written as each finishes
 
 
+def environment() -> dict[str, str]:
+    """What a result's numbers depend on beyond the code and the seed: the libraries' versions
+    and the CPU (oneDNN and Eigen pick kernels by its instruction sets, and their sums round
+    differently: a trial's accuracy then moves in its third decimal, and the search with it)."""
+    from importlib.metadata import version
+
+    found: dict[str, str] = {
+        name: version(name) for name in ("tensorflow", "keras", "optuna", "keras-tuner", "numpy")
+    }
+    with contextlib.suppress(OSError):
+        info = Path("/proc/cpuinfo").read_text()
+        model = re.search(r"^model name\s*:\s*(.*)$", info, re.M)
+        flags = re.search(r"^flags\s*:\s*(.*)$", info, re.M)
+        found["cpu"] = model[1] if model else platform.processor()
+        wide = ("avx2", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile", "fma")
+        have = set(flags[1].split()) if flags else set()
+        found["cpu_flags"] = " ".join(f for f in wide if f in have)
+    return found
+
+
 def result_path(task: str, contender: str, seed: int) -> Path:
     return OUT / f"{task}-{contender}-s{seed}.json"
 
@@ -589,6 +609,7 @@ def one(
         "loadavg": os.getloadavg()[0],
         "machine": f"{platform.machine()}, {cores()} of {os.cpu_count()} cores, no GPU, "
         f"Python {platform.python_version()}",
+        "environment": environment(),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, default=str) + "\n")
@@ -678,6 +699,17 @@ def repeat(task: str, contender: str, seed: int, recorded: Path, smoke: bool) ->
             a, b = then.get(key), again.get(key)
             same = same and a == b
             print(f"  {row}: {key} {b} (recorded {a}){'' if a == b else '  DIFFERS'}")
+    if not same:
+        then_env, now_env = was.get("environment"), now.get("environment", {})
+        moved = (
+            "not recorded with the result (before 2026-12-07)"
+            if then_env is None
+            else ", ".join(
+                f"{k} {then_env.get(k)} -> {v}" for k, v in now_env.items() if then_env.get(k) != v
+            )
+            or "none"
+        )
+        print(f"environment changes since the recording: {moved}")
     print("reproduced: every row equal" if same else "not reproduced: see DIFFERS above")
     return same
 
