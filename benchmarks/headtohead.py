@@ -616,10 +616,16 @@ def one(
 
 
 def run_one(
-    task: str, contender: str, seed: int, budget: float, out: Path, smoke: bool, *more: str
+    task: str,
+    contender: str,
+    seed: int,
+    budget: float,
+    out: Path,
+    smoke: bool,
+    trials: int | None = None,
 ) -> None:
     """``one`` in a process of its own (TensorFlow's state and memory go with it)."""
-    spent = f"{more[-1]} trials, as recorded" if "--trials" in more else f"budget {budget:.0f} s"
+    spent = f"budget {budget:.0f} s" if trials is None else f"{trials} trials, as recorded"
     print(f"{task} seed {seed}: {contender} ({spent})", flush=True)
     subprocess.run(
         [
@@ -636,7 +642,7 @@ def run_one(
             "--out",
             str(out),
             *(["--smoke"] if smoke else []),
-            *more,
+            *([] if trials is None else ["--trials", str(trials)]),
         ],
         check=True,
     )
@@ -688,8 +694,8 @@ def repeat(task: str, contender: str, seed: int, recorded: Path, smoke: bool) ->
             flush=True,
         )
     out = Path(tempfile.mkdtemp()) / recorded.name
-    trials = ["--trials", str(was["trials"])]
-    run_one(task, contender, seed, float(was.get("budget_given") or 0.0), out, smoke, *trials)
+    budget = float(was.get("budget_given") or 0.0)
+    run_one(task, contender, seed, budget, out, smoke, trials=int(was["trials"]))
     now = json.loads(out.read_text())
     same = now["trials"] == was["trials"]
     print(f"{task} seed {seed}, {contender}: {now['trials']} trials, recorded {was['trials']}")
@@ -865,6 +871,15 @@ def main() -> None:
     elif args.repeat and not args.smoke:
         if not args.task or not args.contender:
             parser.error("--repeat needs --task and --contender (and --seeds)")
+        missing = [
+            str(path.relative_to(REPO))
+            for task in args.task
+            for contender in args.contender
+            for seed in args.seeds
+            if not (path := result_path(task, contender, seed)).exists()
+        ]
+        if missing:  # before anything runs, as every check here
+            parser.error(f"nothing recorded to repeat: {', '.join(missing)}")
         equal = [
             repeat(task, contender, seed, result_path(task, contender, seed), smoke=False)
             for task in args.task
