@@ -67,16 +67,14 @@ def make_sampler(
     options = dict(cfg.options)
     if "seed" in inspect.signature(factory).parameters:
         options.setdefault("seed", seed)
-    if cfg.name == "tpe":
-        # Optuna's TPE models each knob on its own by default. Modelled jointly (multivariate,
-        # with group splitting the space where the knobs asked differ, as the optimizer's own
-        # knobs do), the README path's final model scored, seed by seed against the univariate
-        # default at the same study timeout (benchmarks/headtohead.py, docs/benchmarks.md):
-        # SST-2 CNN +1.0, +1.4, +0.4 points on test.csv; IMDB n-grams +0.3, -0.3, +0.1 on the
-        # 2,147 unseen reviews. Ahead on one task, level on the other: the default.
-        options.setdefault("multivariate", True)
-        if options["multivariate"] is True:
-            options.setdefault("group", True)
+    if cfg.name == "tpe" and options.get("multivariate") is not False:
+        # Optuna's TPE models the knobs jointly (multivariate, for one objective) over the
+        # knobs every trial asked. With group it splits the space where the knobs asked differ
+        # (the optimizer's own knobs, say) and models each part. Against Optuna's defaults, at
+        # the same study timeout, the README path's final model scored (benchmarks/headtohead.py,
+        # docs/benchmarks.md): SST-2 CNN +1.0, +1.4, +0.4 points on test.csv; IMDB n-grams
+        # +0.3, -0.3, +0.1 on the 2,147 unseen reviews. Ahead on one task, level on the other.
+        options.setdefault("group", True)
     return _construct(factory, options, "sampler", where)
 
 
@@ -125,6 +123,13 @@ def _lookup(
             raise ConfigError(
                 f"{where}: {kind}.{key} = {value!r} has the wrong type; allowed: a number, "
                 "string or boolean"
+            )
+        # Optuna takes any truthy value for a switch ("yes" turned grouping on), so a switch,
+        # known by its annotation in the class signature, must be true or false.
+        switch = str(params[key].annotation) in ("bool", "bool | None", "<class 'bool'>")
+        if switch and not isinstance(value, bool):
+            raise ConfigError(
+                f"{where}: {kind}.{key} = {value!r} has the wrong type; allowed: true or false"
             )
     return factory
 

@@ -27,17 +27,18 @@ def test_sampler_options_pass_through() -> None:
     assert sampler._n_startup_trials == 3  # type: ignore[attr-defined]
 
 
-def test_tpe_is_multivariate_and_grouped_unless_the_table_says_otherwise() -> None:
+def test_tpe_is_grouped_unless_the_table_says_otherwise() -> None:
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the defaults we chose raise no experimental notice
         default = make_sampler(StrategyConfig("tpe"), 0, "f.toml")
-    assert default._multivariate and default._group  # type: ignore[attr-defined]
+    # multivariate: Optuna's own choice (None: jointly for one objective), grouped by us
+    assert default._multivariate is None and default._group  # type: ignore[attr-defined]
     off = make_sampler(StrategyConfig("tpe", {"multivariate": False}), 0, "f.toml")
-    assert not off._multivariate and not off._group  # type: ignore[attr-defined]
+    assert off._multivariate is False and not off._group  # type: ignore[attr-defined]
     ungrouped = make_sampler(StrategyConfig("tpe", {"group": False}), 0, "f.toml")
-    assert ungrouped._multivariate and not ungrouped._group  # type: ignore[attr-defined]
+    assert not ungrouped._group  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -60,6 +61,16 @@ def test_tpe_is_multivariate_and_grouped_unless_the_table_says_otherwise() -> No
         ),
         ("pruner", StrategyConfig("percentile", {"percentile": 150.0}), "percentile = 150.0"),
         ("pruner", StrategyConfig("asha"), "pruner.name = 'asha' is unknown"),
+        (
+            "sampler",
+            StrategyConfig("tpe", {"multivariate": "yes"}),
+            "sampler.multivariate = 'yes' has the wrong type; allowed: true or false",
+        ),
+        (
+            "sampler",
+            StrategyConfig("tpe", {"group": 1}),
+            "sampler.group = 1 has the wrong type; allowed: true or false",
+        ),
     ],
 )
 def test_bad_strategies_name_the_value(kind: str, cfg: StrategyConfig, expected: str) -> None:
