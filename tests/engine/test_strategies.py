@@ -41,6 +41,36 @@ def test_tpe_is_grouped_unless_the_table_says_otherwise() -> None:
     assert not ungrouped._group  # type: ignore[attr-defined]
 
 
+def _sampled(sampler: optuna.samplers.BaseSampler, dynamic: bool) -> list[dict[str, object]]:
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", -3.0, 3.0)
+        kind = trial.suggest_categorical("kind", ["a", "b", "c"])
+        if dynamic and kind == "a":
+            x += trial.suggest_float("momentum", 0.0, 1.0)
+        return (x - 1.0) ** 2 + (kind == "b")
+
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=25)
+    return [t.params for t in study.trials]
+
+
+def test_grouping_changes_nothing_where_every_trial_asks_the_same_knobs() -> None:
+    """What strategies.py says of the default: on a space like `ngrams` (no knob depends on
+    another) grouped and ungrouped TPE are the same search, trial for trial; they part only
+    where a knob is asked by some trials."""
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+
+    def both(dynamic: bool) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+        grouped = make_sampler(StrategyConfig("tpe"), 3, "f.toml")
+        ungrouped = make_sampler(StrategyConfig("tpe", {"group": False}), 3, "f.toml")
+        return _sampled(grouped, dynamic), _sampled(ungrouped, dynamic)
+
+    grouped, ungrouped = both(dynamic=False)
+    assert grouped == ungrouped
+    grouped, ungrouped = both(dynamic=True)
+    assert grouped != ungrouped
+
+
 @pytest.mark.parametrize(
     ("kind", "cfg", "expected"),
     [
