@@ -475,6 +475,13 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         2,
         "--partition 'gpu nodes': allowed: a partition name (letters, digits, '_', '.', '-')",
     ),
+    (
+        "a sampler switch that is not true or false",
+        BASE + '[sampler]\nname = "tpe"\ngroup = "yes"\n',
+        ["run", "s.toml"],
+        2,
+        "s.toml: sampler.group = 'yes' has the wrong type; allowed: true or false",
+    ),
 ]
 
 
