@@ -29,7 +29,6 @@ interrupted measurement resumes; ``finalists.md`` holds the table.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
@@ -39,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +54,9 @@ LINEAR = "tfidf-lr"
 """The row of the linear baseline in a split's runs."""
 
 
-def linear_baseline(cfg: Any) -> Any:
-    """``split_seed -> validation accuracy`` of TF-IDF + LR on that split, with the C that
-    ``benchmarks/baselines.py`` chose for this task; ``None`` where it measured no such task."""
+def linear_baseline(cfg: Any) -> tuple[float, Callable[[int], float]] | None:
+    """The C that ``benchmarks/baselines.py`` chose for this task and ``split_seed -> validation
+    accuracy`` of TF-IDF + LR with it on that split; ``None`` where it measured no such task."""
     import numpy as np
 
     sys.path.insert(0, str(REPO / "benchmarks"))
@@ -89,8 +89,7 @@ def linear_baseline(cfg: Any) -> Any:
         model.fit([texts[i] for i in keep], labels[keep])
         return float(np.mean(model.predict([texts[i] for i in val]) == labels[val]))
 
-    accuracy.c = found[0]  # type: ignore[attr-defined]
-    return accuracy
+    return found[0], accuracy
 
 
 def measure(url: str, name: str, top: int, fresh: int, out: Path) -> dict[str, Any]:
@@ -102,16 +101,15 @@ def measure(url: str, name: str, top: int, fresh: int, out: Path) -> dict[str, A
     from hpsearch.engine.quiet import quiet_tensorflow
     from hpsearch.engine.runner import prepare_stored
     from hpsearch.engine.threads import use_threads
-    from hpsearch.engine.trial import build, settings_for, summarize, trial_seed
-    from hpsearch.errors import TrialDiverged
+    from hpsearch.engine.trial import trial_seed
     from hpsearch.pick.evaluate import chosen_params
-    from hpsearch.pick.reevaluate import Collect
-    from hpsearch.portable.training import early_stopping, fit, score_key, scoring
+    from hpsearch.pick.reevaluate import train_once
+    from hpsearch.store.queries import load
 
     use_threads()
     quiet_tensorflow()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = optuna.load_study(study_name=name, storage=url)
+    study = load(url, name)  # read-only; a store of another kind or no such study: one line
     prep = prepare_stored(study, url)
     cfg = prep.cfg
     trials = study.get_trials(deepcopy=False)
@@ -128,10 +126,10 @@ def measure(url: str, name: str, top: int, fresh: int, out: Path) -> dict[str, A
     }
     for n in chosen:
         result["trials"].setdefault(str(n), {"search": trials[n].value, "params": trials[n].params})
-    linear = linear_baseline(cfg)
-    if linear is not None:
-        result["linear_c"] = linear.c
-    settings = settings_for(cfg)
+    baseline = linear_baseline(cfg)
+    linear = None if baseline is None else baseline[1]
+    if baseline is not None:
+        result["linear_c"] = baseline[0]
     vectorized = setting.ceiling(cfg, prep.space).dataset
     seeds = [cfg.seed + r for r in range(1, REEVALUATION_SPLITS + 1)]
     seeds += [FRESH_SEED + i for i in range(fresh)]
@@ -146,15 +144,7 @@ def measure(url: str, name: str, top: int, fresh: int, out: Path) -> dict[str, A
                 params = chosen_params(prep.space.suggest, trials[number])
                 data = base.restrict(*setting.of(params))
                 seed = trial_seed(split_seed, number)
-                model = build(params, prep.space, data, seed, settings.monitor)
-                stopper, collect = early_stopping(settings), Collect()
-                with contextlib.suppress(TrialDiverged):  # a diverged run keeps no value
-                    callbacks = [*scoring(settings, data, split_seed), collect, stopper]
-                    fit(model, params, data, settings, callbacks)
-                summary = summarize(
-                    collect.rows, stopper.best_epoch, settings.monitor, score_key(settings)
-                )
-                row[str(number)] = summary.get("value")
+                row[str(number)] = train_once(prep, params, data, split_seed, seed)[0].get("value")
         if linear is not None and LINEAR not in row:
             row[LINEAR] = linear(split_seed)
         result["splits"][str(split_seed)] = row
@@ -246,6 +236,8 @@ def main() -> None:
         return
     out = RESULTS / "finalists.json"
     if not args.report:
+        from hpsearch.errors import HpsearchError
+
         if not args.store or not args.study:
             parser.error("give a store and a study name (or --report, or --smoke)")
         if args.top < 1 or args.fresh < 1:
@@ -253,7 +245,10 @@ def main() -> None:
         url = args.store if "://" in args.store else f"sqlite:///{Path(args.store).resolve()}"
         if "://" not in args.store and not Path(args.store).is_file():
             parser.error(f"no store at {args.store}")
-        measure(url, args.study, args.top, args.fresh, out)
+        try:
+            measure(url, args.study, args.top, args.fresh, out)
+        except HpsearchError as error:  # hpsearch's own one line (what, and what to do)
+            raise SystemExit(f"finalists.py: error: {error}") from None
     recorded = json.loads(out.read_text()) if out.exists() else {}
     machine = f"{platform.machine()}, {os.cpu_count()} cores, no GPU"
     text = f"Machine: {machine}. Command: `python benchmarks/finalists.py STORE STUDY`.\n\n"

@@ -44,6 +44,21 @@ class Collect(keras.callbacks.Callback):
             raise TrialDiverged(f"loss became {row.get('loss')} at epoch {epoch + 1}")
 
 
+def train_once(
+    prep: Prepared, params: dict[str, Any], data: Any, split_seed: int, seed: int
+) -> tuple[dict[str, Any], int]:
+    """One re-evaluation run of ``params`` on ``data`` (a split carved with ``split_seed``),
+    trained as the search trained, early stopping included: its summary (``value``,
+    ``best_epoch``, gaps) and the epochs it ran. A diverged run's summary has no value."""
+    settings = settings_for(prep.cfg)
+    model = build(params, prep.space, data, seed, settings.monitor)
+    stopper, collect = early_stopping(settings), Collect()
+    with contextlib.suppress(TrialDiverged):
+        fit(model, params, data, settings, [*scoring(settings, data, split_seed), collect, stopper])
+    summary = summarize(collect.rows, stopper.best_epoch, settings.monitor, score_key(settings))
+    return summary, len(collect.rows)
+
+
 def finalists(prep: Prepared, study: optuna.Study) -> list[int]:
     """The trial numbers the study's ``[selection]`` re-evaluates."""
     cfg = prep.cfg
@@ -77,7 +92,6 @@ def reevaluate(
     store = RunLog(cfg.storage)
     EpochLog(cfg.storage).create()  # the selection table, in a store made before it existed
     trials = study.get_trials(deepcopy=False)
-    settings = settings_for(cfg)
     vectorized = setting.ceiling(cfg, prep.space).dataset
     made: list[Run] = []
     try:
@@ -93,20 +107,7 @@ def reevaluate(
                 data = base.restrict(*setting.of(params))
                 seed = trial_seed(split_seed, number)
                 started = time.perf_counter()
-                model = build(params, prep.space, data, seed, settings.monitor)
-                stopper, collect = early_stopping(settings), Collect()
-                # A diverged run keeps an empty value; the mean counts the runs that finished.
-                with contextlib.suppress(TrialDiverged):
-                    fit(
-                        model,
-                        params,
-                        data,
-                        settings,
-                        [*scoring(settings, data, split_seed), collect, stopper],
-                    )
-                summary = summarize(
-                    collect.rows, stopper.best_epoch, settings.monitor, score_key(settings)
-                )
+                summary, epochs = train_once(prep, params, data, split_seed, seed)
                 run = Run(
                     trial_number=number,
                     repeat=repeat,
@@ -114,7 +115,7 @@ def reevaluate(
                     seed=seed,
                     value=summary.get("value"),
                     best_epoch=int(summary.get("best_epoch", 0)),
-                    epochs=len(collect.rows),
+                    epochs=epochs,
                     gap_accuracy=summary.get("gap_accuracy"),
                     gap_loss=summary.get("gap_loss"),
                     seconds=round(time.perf_counter() - started, 3),
