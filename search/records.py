@@ -43,6 +43,20 @@ class StopReason(StrEnum):
             return None
 
 
+def over_splits(attrs: dict[str, Any], key: str) -> float | None:
+    """A trial's number ``key`` (``value``, ``gap_accuracy``, ``gap_loss``) as its objective
+    counts it: the mean over the validation splits the trial was scored on (its ``splits``
+    attribute, ``[objective] splits``), else its one split's (the attribute ``key``)."""
+    splits = attrs.get("splits")
+    if not splits:
+        value = attrs.get(key)
+        return None if value is None else float(value)
+    values = [s.get(key) for s in splits]
+    if any(v is None or not math.isfinite(v) for v in values):
+        return None
+    return sum(values) / len(values)
+
+
 @dataclass(frozen=True)
 class TrialSummary:
     """One trial as hpsearch reports it: state, value, params and the numbers at its best

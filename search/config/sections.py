@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from hpsearch.config.validate import at_least, between, one_of
+from hpsearch.config.validate import at_least, between, from_to, one_of
 from hpsearch.errors import ConfigError
 from hpsearch.portable.data import DEFAULT_STANDARDIZE, STANDARDIZE
 
@@ -33,6 +33,8 @@ KIND_KEYS = {
 KIND_ONLY_KEYS = set().union(*KIND_KEYS.values())
 DEFAULT_NUM_WORDS = 5000
 DEFAULT_MAXLEN = 500
+MAX_SPLITS = 10
+"""The most validation splits a trial may be scored on (``[objective] splits``)."""
 MAX_SEED = 2**31 - 1
 """The largest study seed: NumPy seeds (Optuna's samplers, ``keras.utils.set_random_seed``) stop
 at 2**32 - 1, and a worker seeds its sampler with the study seed plus its process id."""
@@ -99,17 +101,24 @@ class ObjectiveConfig:
 
     ``multi = true`` makes a two-objective study: the metric and the overfitting gap
     (``[tradeoff] gap``, minimized), searched with NSGA-II or multi-objective TPE.
+
+    ``splits = k`` scores every trial on k validation splits of the training data (the study's
+    own and k - 1 more, see :func:`hpsearch.engine.setting.split_seeds`): its value is the mean,
+    at k times the cost. One split is noisy where validation is small (800 reviews: about 1.7
+    points of standard error on four classes) and the search chases that noise.
     """
 
     metric: str = "val_accuracy"
     direction: str = ""
     multi: bool = False
+    splits: int = 1
 
     def resolved_direction(self) -> str:
         return self.direction or ("minimize" if self.metric.endswith("loss") else "maximize")
 
     def check(self, where: str) -> None:
         one_of(where, "objective.metric", self.metric, METRICS)
+        from_to(where, "objective.splits", self.splits, 1, MAX_SPLITS)
         if self.direction:
             one_of(where, "objective.direction", self.direction, ("minimize", "maximize"))
             natural = "minimize" if self.metric.endswith("loss") else "maximize"

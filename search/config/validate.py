@@ -26,3 +26,8 @@ def between(where: str, key: str, value: float, low: float, high: float) -> None
         raise ConfigError(
             f"{where}: {key} = {value!r} is out of range; allowed: {low} < value < {high}"
         )
+
+
+def from_to(where: str, key: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise ConfigError(f"{where}: {key} = {value!r} is out of range; allowed: {low} to {high}")

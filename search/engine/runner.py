@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import gc
 import json
+import math
 import os
 import socket
 import time
@@ -56,7 +57,7 @@ from hpsearch.errors import (
     TrialTakenOver,
 )
 from hpsearch.knobs import DATA_KNOBS
-from hpsearch.records import StopReason
+from hpsearch.records import StopReason, over_splits
 from hpsearch.store.budget import Budget
 from hpsearch.store.database import EpochLog, Heartbeat, StaleTrial, Store, check_storage
 from hpsearch.store.delete import clear_leftovers
@@ -132,15 +133,26 @@ class Prepared:
     """Where those ranges came from, for the run's first lines."""
     accept_changed_data: bool = False
     """Resume although a data file changed since the study was created (recorded)."""
-    _views: dict[tuple[int | None, int | None], Dataset] = field(
+    _views: dict[tuple[int, int | None, int | None], Dataset] = field(
         default_factory=dict, compare=False, repr=False
     )
+    _splits: dict[int, Dataset] = field(default_factory=dict, compare=False, repr=False)
 
-    def data_for(self, params: dict[str, Any]) -> Dataset:
-        """The data at a trial's vocabulary size and length (cut once per setting, kept)."""
-        key = setting.of(params)
+    def data_for(self, params: dict[str, Any], split_seed: int | None = None) -> Dataset:
+        """The data at a trial's vocabulary size and length (cut once per setting, kept), on
+        the study's own validation split or on the one carved with ``split_seed``
+        (``[objective] splits``: read and vectorized once, when a trial first needs it)."""
+        seed = self.cfg.seed if split_seed is None else split_seed
+        key = (seed, *setting.of(params))
         if key not in self._views:
-            self._views[key] = self.data.restrict(*key)
+            if seed == self.cfg.seed:
+                base = self.data
+            else:
+                if seed not in self._splits:
+                    vectorized = setting.ceiling(self.cfg, self.space).dataset
+                    self._splits[seed] = load_dataset(vectorized, seed)
+                base = self._splits[seed]
+            self._views[key] = base.restrict(*key[1:])
         return self._views[key]
 
     @property
@@ -566,7 +578,8 @@ def _objective(
                 prep.space, call_suggest(prep.space, RangedTrial(trial, cfg.ranges))
             )
             data = prep.data_for(params)
-            value = run_trial(trial, params, prep.space, data, settings, log, reporter.epoch)
+            more = [(seed, prep.data_for(params, seed)) for seed in setting.split_seeds(cfg)[1:]]
+            value = run_trial(trial, params, prep.space, data, settings, log, reporter.epoch, more)
         except (optuna.TrialPruned, TrialDiverged):
             raise
         except optuna.exceptions.UpdateFinishedTrialError:
@@ -577,7 +590,8 @@ def _objective(
             budget.release()  # interrupted or crashed: this trial does not count
             raise
         if cfg.objective.multi:
-            return value, float(trial.user_attrs[gap_key])
+            gap = over_splits(trial.user_attrs, gap_key)
+            return value, math.nan if gap is None else gap
         return value
 
     return objective

@@ -160,3 +160,14 @@ def check_memory(cfg: StudyConfig) -> None:
                 f"{what}; this machine has {free / 2**30:,.1f} GiB available; allowed: a smaller "
                 f"{knob} (dataset.{knob}, or ranges.{knob})"
             )
+
+
+SPLIT_STRIDE = 1000
+"""How far apart the seeds of a trial's validation splits lie (``[objective] splits``): the
+study's own split is carved with the study seed, the next with seed + 1000, and so on, clear of
+the re-evaluation's splits (seed + 1, + 2, ...: :mod:`hpsearch.pick.reevaluate`)."""
+
+
+def split_seeds(cfg: StudyConfig) -> tuple[int, ...]:
+    """The seeds of the validation splits every trial is scored on, the study's own first."""
+    return tuple(cfg.seed + SPLIT_STRIDE * i for i in range(cfg.objective.splits))

@@ -34,7 +34,7 @@ from hpsearch.portable.training import (
     scoring,
     seed_everything,
 )
-from hpsearch.records import StopReason
+from hpsearch.records import StopReason, over_splits
 from hpsearch.store.database import EpochLog
 
 EpochHook = Callable[[int, int, dict[str, float]], None]
@@ -138,6 +138,74 @@ def build(
     return compile_model(space.build_model(params, data), params, monitor)
 
 
+class Collect(keras.callbacks.Callback):
+    """Keeps every epoch's logs; ends the run on a NaN/inf loss."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, float]] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        row = {k: float(v) for k, v in (logs or {}).items()}
+        self.rows.append(row)
+        if not math.isfinite(row.get("loss", 0.0)):
+            raise TrialDiverged(f"loss became {row.get('loss')} at epoch {epoch + 1}")
+
+
+def train_split(
+    params: dict[str, Any],
+    space: Space,
+    data: Dataset,
+    settings: TrainSettings,
+    split_seed: int,
+    seed: int,
+) -> tuple[dict[str, Any], int]:
+    """Train ``params`` once on ``data`` (a validation split carved with ``split_seed``) as a
+    trial trains, early stopping included, storing no epochs: its summary (``value``,
+    ``best_epoch``, gaps; see :func:`summarize`) and the epochs it ran. A run whose loss
+    diverged has ``diverged`` (why) in its summary. A trial's further validation splits
+    (``[objective] splits``) and the finalists' re-evaluation runs train this way."""
+    model = build(params, space, data, seed, settings.monitor)
+    stopper, collect = early_stopping(settings), Collect()
+    callbacks = [StopOnSignal(), *scoring(settings, data, split_seed), collect, stopper]
+    diverged = None
+    try:
+        fit(model, params, data, settings, callbacks)
+    except TrialDiverged as exc:
+        diverged = str(exc)
+    summary = summarize(collect.rows, stopper.best_epoch, settings.monitor, score_key(settings))
+    if diverged is not None:
+        summary["diverged"] = diverged
+    return summary, len(collect.rows)
+
+
+def more_splits(
+    trial: optuna.Trial,
+    params: dict[str, Any],
+    space: Space,
+    first: dict[str, Any],
+    more: list[tuple[int, Dataset]],
+    settings: TrainSettings,
+) -> float:
+    """Score a trial that finished on its first split on the study's further splits
+    (``[objective] splits``) and return the mean of its scores over all of them. Each split's
+    numbers go to the trial's ``splits`` attribute (the first split's also stay where they
+    were: its epochs are the stored ones, the ones an exported script reproduces)."""
+    keys = ("value", "score", "best_epoch", "epochs", "gap_accuracy", "gap_loss")
+    rows = [{"seed": settings.study_seed, **{k: first[k] for k in keys if k in first}}]
+    for split_seed, data in more:
+        with deferred():
+            summary, _ = train_split(
+                params, space, data, settings, split_seed, trial_seed(split_seed, trial.number)
+            )
+        if "diverged" in summary:
+            raise TrialDiverged(f"{summary['diverged']} (validation split of seed {split_seed})")
+        rows.append({"seed": split_seed, **{k: summary[k] for k in keys if k in summary}})
+    trial.set_user_attr("splits", rows)
+    scores = [float(s) for r in rows if (s := r.get("score", r.get("value"))) is not None]
+    return sum(scores) / len(scores) if len(scores) == len(rows) else math.nan
+
+
 def run_trial(
     trial: optuna.Trial,
     params: dict[str, Any],
@@ -146,8 +214,11 @@ def run_trial(
     settings: TrainSettings,
     log: EpochLog,
     hook: EpochHook | None = None,
+    more: list[tuple[int, Dataset]] | None = None,
 ) -> float:
-    """Train one configuration; return the monitored metric at the best epoch.
+    """Train one configuration; return the monitored metric at the best epoch (with ``more``
+    validation splits, ``(split seed, data)``, its mean over this split and those: see
+    :func:`more_splits`; pruning and the stored epochs follow the first split).
 
     Every outcome leaves the trial's summary in its user attributes: best epoch, train and
     validation metrics there, the gaps, epochs run, why it stopped, size and wall time.
@@ -193,8 +264,22 @@ def run_trial(
         )
         for key, value in summary.items():
             trial.set_user_attr(key, value)
+    value = summary.get("score", summary["value"])
+    if more:
+        try:
+            value = more_splits(trial, params, space, summary, more, settings)
+        except TrialDiverged as exc:
+            trial.set_user_attr("stop_reason", StopReason.DIVERGED.value)
+            trial.set_user_attr("fail_reason", str(exc))
+            raise
+        except KeyboardInterrupt:
+            trial.set_user_attr("stop_reason", StopReason.INTERRUPTED.value)
+            trial.set_user_attr("fail_reason", "interrupted")
+            raise
+        finally:
+            trial.set_user_attr("wall_seconds", round(time.perf_counter() - started, 3))
     constrain(trial, recorder.rows, stopper.best_epoch, settings)
-    return float(summary.get("score", summary["value"]))
+    return float(value)
 
 
 def constrain(
@@ -207,6 +292,8 @@ def constrain(
         return
     measure, limit = settings.gap_limit
     gap = summarize(rows, best, settings.monitor, score_key(settings)).get(f"gap_{measure}")
+    if "splits" in trial.user_attrs:  # scored on several splits: their mean gap
+        gap = over_splits(trial.user_attrs, f"gap_{measure}")
     trial.set_constraint(f"gap_{measure}", 1.0 if gap is None else float(gap) - limit)
 
 

@@ -14,6 +14,7 @@ import optuna
 from optuna.trial import TrialState
 
 from hpsearch.portable.scores import gaps_of
+from hpsearch.records import over_splits
 from hpsearch.store.database import EpochLog
 
 
@@ -40,7 +41,9 @@ def gap_of(row: dict[str, Any], measure: str) -> float | None:
 def candidates(
     study: optuna.Study, log: EpochLog, metric: str, measure: str, include_pruned: bool
 ) -> list[Candidate]:
-    """Completed (and optionally pruned) trials with a recorded best epoch."""
+    """Completed (and optionally pruned) trials with a recorded best epoch: the metric and gap
+    there, or their means over the validation splits a trial was scored on (``[objective]
+    splits``)."""
     states = (TrialState.COMPLETE, TrialState.PRUNED) if include_pruned else (TrialState.COMPLETE,)
     rows = log.history(study.study_name)
     by_trial: dict[int, dict[int, dict[str, Any]]] = {}
@@ -52,14 +55,18 @@ def candidates(
         row = by_trial.get(t.number, {}).get(best_epoch)
         if row is None or row.get(metric) is None:
             continue
+        value: float | None = float(row[metric])
         gap = gap_of(row, measure)
-        if gap is None:
+        if "splits" in t.user_attrs:  # scored on several validation splits: their means
+            value = over_splits(t.user_attrs, "value")
+            gap = over_splits(t.user_attrs, f"gap_{measure}")
+        if value is None or gap is None:
             continue
         out.append(
             Candidate(
                 number=t.number,
                 state=t.state.name.lower(),
-                value=float(row[metric]),
+                value=value,
                 gap=gap,
                 best_epoch=best_epoch,
                 epochs=len(by_trial[t.number]),

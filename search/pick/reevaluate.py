@@ -8,40 +8,22 @@ interrupted re-evaluation continues where it stopped.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Callable
 from typing import Any
 
-import keras
 import optuna
 
 from hpsearch.data import load_dataset
 from hpsearch.engine import setting
 from hpsearch.engine.runner import Prepared
-from hpsearch.engine.trial import build, settings_for, summarize, trial_seed
-from hpsearch.errors import TrialDiverged
+from hpsearch.engine.trial import settings_for, train_split, trial_seed
 from hpsearch.pick.evaluate import chosen_params
 from hpsearch.pick.finalists import finalists_of
 from hpsearch.pick.tradeoff import candidates
-from hpsearch.portable.training import early_stopping, fit, score_key, scoring
 from hpsearch.store.database import EpochLog
 from hpsearch.store.runs import Run, RunLog
-
-
-class Collect(keras.callbacks.Callback):
-    """Keeps every epoch's logs; ends the run on a NaN/inf loss."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[dict[str, float]] = []
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        row = {k: float(v) for k, v in (logs or {}).items()}
-        self.rows.append(row)
-        if not math.isfinite(row.get("loss", 0.0)):
-            raise TrialDiverged(f"loss became {row.get('loss')} at epoch {epoch + 1}")
 
 
 def train_once(
@@ -50,13 +32,7 @@ def train_once(
     """One re-evaluation run of ``params`` on ``data`` (a split carved with ``split_seed``),
     trained as the search trained, early stopping included: its summary (``value``,
     ``best_epoch``, gaps) and the epochs it ran. A diverged run's summary has no value."""
-    settings = settings_for(prep.cfg)
-    model = build(params, prep.space, data, seed, settings.monitor)
-    stopper, collect = early_stopping(settings), Collect()
-    with contextlib.suppress(TrialDiverged):
-        fit(model, params, data, settings, [*scoring(settings, data, split_seed), collect, stopper])
-    summary = summarize(collect.rows, stopper.best_epoch, settings.monitor, score_key(settings))
-    return summary, len(collect.rows)
+    return train_split(params, prep.space, data, settings_for(prep.cfg), split_seed, seed)
 
 
 def finalists(prep: Prepared, study: optuna.Study) -> list[int]:

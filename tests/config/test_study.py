@@ -84,3 +84,22 @@ def test_a_study_name_longer_than_a_store_holds_is_one_line() -> None:
     with pytest.raises(ConfigError, match="name is 513 characters long; allowed: at most 512"):
         StudyConfig(name="n" * 513, space="pooled").check()
     StudyConfig(name="n" * 512, space="pooled").check()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "objective.splits = 0 is out of range; allowed: 1 to 10"),
+        ("11", "objective.splits = 11 is out of range; allowed: 1 to 10"),
+        ("true", "objective.splits = True has the wrong type; allowed: int"),
+        ('"3"', "objective.splits = '3' has the wrong type; allowed: int"),
+        ("2.5", "objective.splits = 2.5 has the wrong type; allowed: int"),
+    ],
+)
+def test_objective_splits_is_a_whole_number_from_1_to_10(study_file, value, message) -> None:
+    text = f'name = "k"\nspace = "ngrams"\n[dataset]\nsamples = 50\n[objective]\nsplits = {value}\n'
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("(", r"\(")):
+        load_study_file(study_file(text))
+    ok = load_study_file(study_file(text.replace(f"splits = {value}", "splits = 3")))
+    assert ok.objective.splits == 3 and ok.to_dict()["objective"]["splits"] == 3
+    assert StudyConfig.from_dict(ok.to_dict(), source=ok.source) == ok

@@ -230,3 +230,59 @@ def test_a_run_where_every_trial_diverged_fails_in_one_line(
     assert len(hpsearch.open_study("allnan", "sqlite:///n.db").trials()) == 2  # kept
     with pytest.raises(hpsearch.SearchError, match=r"completed \(3 nan\)"):
         hpsearch.run(study_file(text), n_trials=3)  # the API raises the same, one trial on
+
+
+def test_a_trial_scored_on_three_splits_is_their_mean_and_each_split_reproduces(
+    study_file,
+) -> None:
+    """``[objective] splits = 3``: each trial trains on the study's split and two more; its
+    value is the mean of the three, each split's numbers are stored, the first split's epochs
+    are the trial's, and retraining a further split with its seed gives its stored value."""
+    from hpsearch.data import load_dataset
+    from hpsearch.engine import setting
+    from hpsearch.engine.trial import settings_for, train_split
+    from hpsearch.pick.candidates import candidates
+    from hpsearch.pick.evaluate import chosen_params
+
+    text = (
+        'name = "three"\nspace = "bag_of_words"\nseed = 4\nstorage = "sqlite:///three.db"\n'
+        "[dataset]\nsamples = 300\nnum_words = 500\nmaxlen = 30\n"
+        "[objective]\nsplits = 3\n"
+        '[sampler]\nname = "random"\n[pruner]\nname = "none"\n[selection]\nfinalists = 0\n'
+        "[budget]\nn_trials = 2\nmax_epochs = 3\n"
+        "[ranges]\nbigram_buckets = [0]\nhidden_units = [0]\nbatch_size = [64]\n"
+    )
+    cfg = load_study_file(study_file(text))
+    prep = prepare(cfg)
+    assert setting.split_seeds(prep.cfg) == (4, 1004, 2004)
+    study = run_study(prep)
+    history = EpochLog(cfg.storage).history("three")
+    for t in study.get_trials():
+        assert t.state == optuna.trial.TrialState.COMPLETE
+        a = t.user_attrs
+        splits = a["splits"]
+        assert [s["seed"] for s in splits] == [4, 1004, 2004]
+        assert splits[0]["value"] == a["value"]
+        assert len([r for r in history if r["trial_number"] == t.number]) == a["epochs"]
+        values = [s["value"] for s in splits]
+        assert len(set(values)) > 1  # three splits, three numbers
+        assert t.value == pytest.approx(sum(values) / 3)
+    # The tradeoff and the finalists read the same means.
+    points = candidates(study, EpochLog(cfg.storage), "val_accuracy", "accuracy", False)
+    for point, t in zip(points, study.get_trials(), strict=True):
+        assert point.value == pytest.approx(t.value)
+        gaps = [s["gap_accuracy"] for s in t.user_attrs["splits"]]
+        assert point.gap == pytest.approx(sum(gaps) / 3)
+    # A further split, trained again on its own data with its seed, gives what was stored.
+    t = study.get_trials()[1]
+    data = load_dataset(setting.ceiling(prep.cfg, prep.space).dataset, 1004)
+    params = chosen_params(prep.space.suggest, t)
+    summary, _ = train_split(
+        params,
+        prep.space,
+        data.restrict(*setting.of(params)),
+        settings_for(prep.cfg),
+        1004,
+        trial_seed(1004, t.number),
+    )
+    assert summary["value"] == pytest.approx(t.user_attrs["splits"][1]["value"])
