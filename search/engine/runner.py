@@ -145,15 +145,18 @@ class Prepared:
         seed = self.cfg.seed if split_seed is None else split_seed
         key = (seed, *setting.of(params))
         if key not in self._views:
-            if seed == self.cfg.seed:
-                base = self.data
-            else:
-                if seed not in self._splits:
-                    vectorized = setting.ceiling(self.cfg, self.space).dataset
-                    self._splits[seed] = load_dataset(vectorized, seed)
-                base = self._splits[seed]
-            self._views[key] = base.restrict(*key[1:])
+            self._views[key] = self.split(seed).restrict(*key[1:])
         return self._views[key]
+
+    def split(self, seed: int) -> Dataset:
+        """The study's data, vectorized at its ceiling, with the validation split carved by
+        ``seed`` (the study's own: :attr:`data`; others read and vectorized once, kept)."""
+        if seed == self.cfg.seed:
+            return self.data
+        if seed not in self._splits:
+            vectorized = setting.ceiling(self.cfg, self.space).dataset
+            self._splits[seed] = load_dataset(vectorized, seed)
+        return self._splits[seed]
 
     @property
     def baseline(self) -> dict[str, Any]:
@@ -216,7 +219,10 @@ def prepare(
     data = load_dataset(vectorized.dataset, cfg.seed)
     params = sample_params(space, cfg.ranges)
     check_build(space, params, data.restrict(*setting.of(params)))
-    return Prepared(cfg, space, sampler, pruner, data, from_data, range_note, accept_changed_data)
+    prep = Prepared(cfg, space, sampler, pruner, data, from_data, range_note, accept_changed_data)
+    for seed in setting.split_seeds(cfg)[1:]:
+        prep.split(seed)  # [objective] splits: each split's classes checked before any write
+    return prep
 
 
 def counted(study: optuna.Study) -> int:
