@@ -130,7 +130,7 @@ def export(
         sem = "" if error is None else f" ± {error:.4f}"
         out.print(
             f"  {config['metric']} {again['mean']:.4f}{sem} over {again['runs']} re-evaluation "
-            f"runs (search run {config['value']:.4f}); --refit trains "
+            f"runs (search value {config['value']:.4f}); --refit trains "
             f"{counted(config['refit_epochs'], 'epoch')} on "
             "training + validation data"
         )

@@ -217,7 +217,7 @@ def study_note(
         runs = sum(r.epochs for g in t.finalists for r in g.runs)
         lines.append(
             f"- **Pick (re-evaluated):** trial {f.number}, {metric} {f.text} on other "
-            f"validation splits and seeds (search run {f.search_value:.4f}), mean "
+            f"validation splits and seeds (search value {f.search_value:.4f}), mean "
             f"{t.gap_measure} gap {f.gap if f.gap is None else round(f.gap, 4)}: {t.reason}; "
             f"{len(t.finalists)} finalists re-evaluated, {runs} extra epochs"
         )

@@ -153,7 +153,7 @@ def _summary(study: optuna.Study, t: Tradeoff, tests: dict[int, dict[str, Any]])
             (
                 f"finalist {f.number}{mark}",
                 f"re-evaluated {t.metric} {f.text} on other validation splits and seeds "
-                f"(search run {f.search_value:.4f}); mean {t.gap_measure} gap "
+                f"(search value {f.search_value:.4f}); mean {t.gap_measure} gap "
                 f"{'-' if f.gap is None else f'{f.gap:.4f}'}; "
                 f"{sum(r.epochs for r in f.runs)} extra epochs",
             )
