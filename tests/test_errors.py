@@ -482,6 +482,13 @@ CASES: list[tuple[str, str | None, list[str], int, str]] = [
         2,
         "s.toml: sampler.group = 'yes' has the wrong type; allowed: true or false",
     ),
+    (
+        "validation splits per trial out of range",
+        BASE + TINY + "[objective]\nsplits = 0\n",
+        ["run", "s.toml"],
+        2,
+        "s.toml: objective.splits = 0 is out of range; allowed: 1 to 10",
+    ),
 ]
 
 
