@@ -200,3 +200,29 @@ def test_data_knobs_beyond_this_machines_memory_are_one_line(
     assert f"{key} = {value:,} would need about" in r.err and what in r.err
     assert "GiB available; allowed: a smaller" in r.err
     assert not (tmp_path / "tiny.db").exists()
+
+
+def test_the_cut_settings_kept_are_bounded_and_a_repeated_one_is_not_cut_again(
+    tmp_path: Path,
+) -> None:
+    """Each cut setting is a copy of the arrays; searched sizes rarely repeat, so only the last
+    ``VIEWS_KEPT`` per validation split are kept (every one kept grew a run by 40-60 MB a trial)."""
+    from hpsearch.engine.runner import VIEWS_KEPT
+
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'name = "v"\nspace = "bag_of_words"\nseed = 2\n[dataset]\nsamples = 120\n'
+        "num_words = 1200\n[objective]\nsplits = 2\n"
+    )
+    prep = prepare(load_study_file(path))
+    first = prep.data_for({"maxlen": 60})
+    assert prep.data_for({"maxlen": 60}) is first  # asked again: the same arrays, not a new cut
+    other = prep.data_for({"maxlen": 60}, 1002)
+    assert other is not first and other.maxlen == 60  # the further split's own
+    assert not np.array_equal(other.y_val, first.y_val)
+    for length in range(20, 20 + 3 * VIEWS_KEPT):
+        for seed in (None, 1002):
+            assert prep.data_for({"maxlen": length}, seed).maxlen == length
+    assert len(prep._views) == 2 * VIEWS_KEPT
+    last = prep.data_for({"maxlen": 20 + 3 * VIEWS_KEPT - 1})
+    assert prep.data_for({"maxlen": 20 + 3 * VIEWS_KEPT - 1}) is last
