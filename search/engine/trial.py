@@ -240,10 +240,15 @@ def run_trial(
     if settings.prune:  # Optuna cannot prune multi-objective studies
         callbacks.append(KerasPruningCallback(trial, score_key(settings)))
     reason = StopReason.ERROR
+    judged = score_key(settings)
+    value = None
     try:
         with deferred():
             fit(model, params, data, settings, callbacks)
         reason = StopReason.EARLY_STOPPED if stopper.stopped_epoch > 0 else StopReason.FINISHED
+        if more:  # a divergence or Ctrl-C there ends the trial as one here does
+            first = summarize(recorder.rows, stopper.best_epoch, settings.monitor, judged)
+            value = more_splits(trial, params, space, first, more, settings)
     except optuna.TrialPruned:
         reason = StopReason.PRUNED
         constrain(trial, recorder.rows, stopper.best_epoch, settings)
@@ -257,29 +262,14 @@ def run_trial(
         trial.set_user_attr("fail_reason", "interrupted")
         raise
     finally:
-        judged = score_key(settings)
         summary = summarize(recorder.rows, stopper.best_epoch, settings.monitor, judged)
         summary.update(
             stop_reason=reason.value, wall_seconds=round(time.perf_counter() - started, 3)
         )
-        for key, value in summary.items():
-            trial.set_user_attr(key, value)
-    value = summary.get("score", summary["value"])
-    if more:
-        try:
-            value = more_splits(trial, params, space, summary, more, settings)
-        except TrialDiverged as exc:
-            trial.set_user_attr("stop_reason", StopReason.DIVERGED.value)
-            trial.set_user_attr("fail_reason", str(exc))
-            raise
-        except KeyboardInterrupt:
-            trial.set_user_attr("stop_reason", StopReason.INTERRUPTED.value)
-            trial.set_user_attr("fail_reason", "interrupted")
-            raise
-        finally:
-            trial.set_user_attr("wall_seconds", round(time.perf_counter() - started, 3))
+        for key, attr in summary.items():
+            trial.set_user_attr(key, attr)
     constrain(trial, recorder.rows, stopper.best_epoch, settings)
-    return float(value)
+    return float(summary.get("score", summary["value"]) if value is None else value)
 
 
 def constrain(
@@ -291,9 +281,12 @@ def constrain(
     if settings.gap_limit is None:
         return
     measure, limit = settings.gap_limit
-    gap = summarize(rows, best, settings.monitor, score_key(settings)).get(f"gap_{measure}")
-    if "splits" in trial.user_attrs:  # scored on several splits: their mean gap
-        gap = over_splits(trial.user_attrs, f"gap_{measure}")
+    key = f"gap_{measure}"
+    attrs = trial.user_attrs
+    if "splits" in attrs:  # scored on several splits: their mean gap
+        gap = over_splits(attrs, key)
+    else:
+        gap = summarize(rows, best, settings.monitor, score_key(settings)).get(key)
     trial.set_constraint(f"gap_{measure}", 1.0 if gap is None else float(gap) - limit)
 
 
